@@ -1,0 +1,191 @@
+// The archbert command: a thin layer over the public API (include/archbert/).
+//
+// Exit codes: 0 ok, 1 usage error, 2 bad input, 3 internal error.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "archbert/error.h"
+#include "archbert/graph_io.h"
+#include "archbert/importer.h"
+#include "archbert/system.h"
+#include "archbert/zoo.h"
+
+using namespace archbert;
+
+namespace {
+
+struct GlobalOptions {
+  int threads = 0;
+  int64_t max_nodes = default_graph_limits().max_nodes;
+};
+
+ImportOptions import_options(const GlobalOptions& g) {
+  ImportOptions o;
+  o.limits.max_nodes = g.max_nodes;
+  o.limits.max_edges = std::max<int64_t>(g.max_nodes * 8, 8);
+  return o;
+}
+
+std::string format_count(int64_t v) {
+  std::string s = std::to_string(v);
+  for (int i = static_cast<int>(s.size()) - 3; i > (v < 0 ? 1 : 0); i -= 3) s.insert(i, ",");
+  return s;
+}
+
+// The readable summary of `archbert graph SOURCE`.
+std::string graph_summary(const ArchGraph& g) {
+  GraphStats s = g.stats();
+  std::ostringstream o;
+  o << g.name << "  (" << g.format << (g.bn_folded ? ", BatchNorm folded into convolutions" : "")
+    << ")\n"
+    << "  parameters   " << format_count(g.params) << "\n"
+    << "  nodes        " << s.nodes << "   edges " << s.edges << "   depth " << s.depth << "\n"
+    << "  fingerprint  " << g.fingerprint() << "\n";
+  if (s.other_nodes)
+    o << "  unmapped     " << s.other_nodes << " nodes map to `other` ("
+      << (100.0 * s.other_nodes / std::max<int64_t>(1, s.nodes)) << "%)\n";
+  o << "  layers      ";
+  int col = 0;
+  for (auto& [cls, n] : s.inventory) {
+    std::string item = " " + cls + " " + std::to_string(n);
+    if (col + item.size() > 80) {
+      o << "\n              ";
+      col = 0;
+    }
+    o << item;
+    col += static_cast<int>(item.size());
+  }
+  o << "\n";
+  if (!s.kernels.empty()) {
+    o << "  kernels     ";
+    for (auto& [cls, ks] : s.kernels) {
+      o << " " << cls << ":";
+      for (size_t i = 0; i < ks.size(); ++i) o << (i ? "," : " ") << ks[i];
+    }
+    o << "\n";
+  }
+  o << "  ops         ";
+  col = 0;
+  for (auto& [op, n] : s.ops) {
+    std::string item = " " + op + " " + std::to_string(n);
+    if (col + item.size() > 80) {
+      o << "\n              ";
+      col = 0;
+    }
+    o << item;
+    col += static_cast<int>(item.size());
+  }
+  o << "\n";
+  return o.str();
+}
+
+// Writes to a file atomically, or to stdout when path is empty or "-".
+void emit(const std::string& path, const std::string& content) {
+  if (path.empty() || path == "-") {
+    std::fwrite(content.data(), 1, content.size(), stdout);
+    std::fflush(stdout);
+  } else {
+    write_file_atomic(path, content);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ensure_fast_blas(argc, argv);
+
+  CLI::App app{"archbert — neural architectures and natural language in one embedding space"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Help for every subcommand");
+  GlobalOptions global;
+  app.add_option("--threads", global.threads, "Worker threads (default: all cores)")
+      ->check(CLI::Range(0, 1024));
+  app.add_option("--max-nodes", global.max_nodes,
+                 "Refuse graphs with more canonical nodes than this (default 1000000)")
+      ->check(CLI::Range(int64_t(1), int64_t(100'000'000)));
+  app.footer("Exit codes: 0 ok, 1 usage error, 2 bad input, 3 internal error.");
+
+  // doctor
+  auto* doctor =
+      app.add_subcommand("doctor", "Report LibTorch, BLAS, threads, CPU and sgemm speed");
+  bool doctor_json = false;
+  doctor->add_flag("--json", doctor_json, "Write JSON");
+
+  // graph
+  auto* graph = app.add_subcommand("graph", "Read a model into its canonical architecture graph");
+  std::string source, out_path, svg_path;
+  bool graph_json = false, graph_stats = false, graph_dot = false;
+  graph
+      ->add_option("source", source,
+                   "Model file (.onnx, TorchScript .pt, Hugging Face folder or config.json, "
+                   "graph .json) or zoo name (tv:resnet18, hf:bert-base-uncased)")
+      ->required();
+  graph->add_flag("--json", graph_json, "Write the graph JSON (docs/graph-format.md)");
+  graph->add_flag("--stats", graph_stats, "With --json: write only the summary statistics");
+  graph->add_flag("--dot", graph_dot, "Write Graphviz DOT");
+  graph->add_option("--svg", svg_path, "Render the graph to this SVG file");
+  graph->add_option("-o,--output", out_path, "Write --json/--dot output to this file (atomic)");
+
+  // zoo
+  auto* zoo = app.add_subcommand("zoo", "The built-in zoo of real architectures");
+  zoo->require_subcommand(1);
+  auto* zoo_ls = zoo->add_subcommand("list", "List zoo models");
+  bool zoo_json = false;
+  std::string zoo_task;
+  zoo_ls->add_flag("--json", zoo_json, "Write JSON");
+  zoo_ls->add_option("--task", zoo_task, "Only models of this task (classification, nlp, ...)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : static_cast<int>(ErrorKind::kUsage);
+  }
+
+  try {
+    set_threads(global.threads);
+    if (doctor->parsed()) {
+      DoctorReport r = run_doctor(true);
+      std::cout << (doctor_json ? doctor_to_json(r) : doctor_to_text(r));
+    } else if (graph->parsed()) {
+      if (graph_stats && !graph_json) throw Error(ErrorKind::kUsage, "--stats needs --json");
+      if (graph_json && graph_dot) throw Error(ErrorKind::kUsage, "choose one of --json and --dot");
+      ArchGraph g = load_graph(source, import_options(global));
+      if (!svg_path.empty()) write_file_atomic(svg_path, graph_to_svg(g));
+      if (graph_json)
+        emit(out_path,
+             graph_stats ? graph_stats_json(g, 2) : graph_to_json(g, out_path.empty() ? 1 : -1));
+      else if (graph_dot)
+        emit(out_path, graph_to_dot(g));
+      else if (svg_path.empty() || !out_path.empty())
+        emit(out_path, graph_summary(g));
+    } else if (zoo_ls->parsed()) {
+      nlohmann::json arr = nlohmann::json::array();
+      for (const ZooEntry& e : zoo_list()) {
+        if (!zoo_task.empty() && e.task != zoo_task) continue;
+        if (zoo_json) {
+          arr.push_back(
+              {{"name", e.name}, {"family", e.family}, {"task", e.task}, {"params", e.params}});
+        } else {
+          std::printf("%-45s %-14s %-16s %15s\n", e.name.c_str(), e.family.c_str(), e.task.c_str(),
+                      e.params >= 0 ? format_count(e.params).c_str() : "?");
+        }
+      }
+      if (zoo_json) std::cout << arr.dump(2) << "\n";
+    }
+    return 0;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "archbert: error: %s\n", e.what());
+    return static_cast<int>(e.kind());
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "archbert: error: out of memory\n");
+    return static_cast<int>(ErrorKind::kInternal);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "archbert: internal error: %s\n", e.what());
+    return static_cast<int>(ErrorKind::kInternal);
+  }
+}

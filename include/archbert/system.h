@@ -1,0 +1,41 @@
+#pragma once
+// Process-level set-up: full-speed BLAS, thread count, and the `doctor` self-check.
+
+#include <string>
+#include <vector>
+
+namespace archbert {
+
+// Makes sure this process does matrix products on fast kernels. Call first in main().
+//
+// OpenBLAS 0.3.21 misdetects AVX-512 CPUs as Prescott (≈5× slower sgemm) and reads
+// OPENBLAS_CORETYPE only at load time, before main() runs. So when OpenBLAS is the loaded BLAS,
+// the CPU has AVX-512 and OPENBLAS_CORETYPE is unset, this sets OPENBLAS_CORETYPE=SkylakeX and
+// re-executes the program once (argv unchanged). A user's own OPENBLAS_CORETYPE always wins.
+// Returns normally in every other case (and when re-execution fails).
+void ensure_fast_blas(int argc, char** argv);
+
+// Sets LibTorch's intra-op threads (and OpenMP's, which OpenBLAS uses). n <= 0: all cores.
+void set_threads(int n);
+int get_threads();
+
+// What `archbert doctor` reports.
+struct DoctorReport {
+  std::string libtorch_version;
+  std::string blas_library;           // resolved path of the BLAS library loaded into this process
+  std::string blas_kind;              // "openblas", "reference", "mkl", "blis", "unknown"
+  std::string blas_core;              // OpenBLAS's kernel family (openblas_get_corename), if known
+  std::string openblas_coretype_env;  // OPENBLAS_CORETYPE as this process sees it
+  bool reexecuted = false;            // ensure_fast_blas re-executed this process
+  int threads = 0;
+  std::string cpu_model;
+  std::vector<std::string> cpu_features;  // of: sse4_2 avx avx2 fma avx512f avx512bw avx512vl ...
+  double sgemm_gflops = 0;  // measured 2048³ float matmul, all threads, best of several runs
+  std::vector<std::string> warnings;
+};
+
+DoctorReport run_doctor(bool measure = true);
+std::string doctor_to_json(const DoctorReport& report, int indent = 2);
+std::string doctor_to_text(const DoctorReport& report);
+
+}  // namespace archbert
