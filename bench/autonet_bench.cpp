@@ -1,8 +1,10 @@
 // AutoNet benchmark: time to generate the AutoNet graphs (train + val) and to load them back
-// from the graph store, with Table-1-style node/edge statistics.
+// from the graph store, with Table-1-style node/edge statistics. With --texts, also the whole of
+// AutoNet (graphs + descriptions) and AutoNet-AQA (graphs + questions, val with the train answer
+// vocabulary), timed end to end, with the paper's Table 1 for each.
 //
 //   archbert-bench-autonet [--train 10000] [--val 1000] [--threads 1] [--onnx] [--no-names]
-//                          [--seed 0] [--out DIR]
+//                          [--seed 0] [--texts] [--out DIR]
 //
 // Without --out the dataset goes to a temporary directory that is removed at the end.
 #include <unistd.h>
@@ -18,6 +20,8 @@
 
 #include "archbert/autonet.h"
 #include "archbert/dataset.h"
+#include "archbert/dataset_stats.h"
+#include "archbert/descriptions.h"
 #include "archbert/error.h"
 
 namespace {
@@ -41,13 +45,79 @@ void describe(const char* what, std::vector<double> v) {
               std::sqrt(var / n), median, v.front(), v.back());
 }
 
+void print_table1(const char* name, const char* split, const archbert::DatasetStats& s) {
+  std::printf(
+      "  %-8s %-5s samples %7lld  archs %6lld  node types %2lld  nodes %.2f/%.2f/%.1f  edges "
+      "%.2f/%.2f/%.1f  unique tokens %5lld  tokens %.2f/%.2f/%.1f  chars %.2f/%.2f/%.1f\n",
+      name, split, static_cast<long long>(s.samples), static_cast<long long>(s.unique_archs),
+      static_cast<long long>(s.unique_node_types), s.nodes.mean, s.nodes.sigma, s.nodes.median,
+      s.edges.mean, s.edges.sigma, s.edges.median, static_cast<long long>(s.unique_tokens),
+      s.tokens.mean, s.tokens.sigma, s.tokens.median, s.characters.mean, s.characters.sigma,
+      s.characters.median);
+}
+
+// AutoNet and AutoNet-AQA, train and val, end to end (graphs + texts), as `archbert data autonet`
+// and `archbert data autonet-qa` make them. Returns the total seconds.
+double run_text_datasets(const std::string& out, int64_t train, int64_t val, uint64_t seed,
+                         int threads) {
+  namespace fs = std::filesystem;
+  using archbert::DatasetSplit;
+  double total = 0;
+  std::vector<std::pair<std::string, std::string>> table;  // (dataset, dir)
+  for (const char* dataset : {"autonet", "autonet-qa"}) {
+    const bool qa = std::string(dataset) == "autonet-qa";
+    for (auto [split, count] :
+         {std::pair{DatasetSplit::kTrain, train}, std::pair{DatasetSplit::kVal, val}}) {
+      const auto t0 = std::chrono::steady_clock::now();
+      archbert::AutoNetOptions o;
+      o.split = split;
+      o.count = count;
+      o.seed = seed;
+      o.threads = threads;
+      o.out_dir = (fs::path(out) / dataset / std::string(archbert::split_name(split))).string();
+      const double graphs = archbert::generate_autonet(o).seconds;
+      double texts = 0;
+      std::string what;
+      if (qa) {
+        archbert::QaOptions q;
+        if (split == DatasetSplit::kVal)
+          q.answer_vocabulary = (fs::path(out) / dataset / "train" / "answers.json").string();
+        const archbert::QaReport r = archbert::generate_autonet_qa(o.out_dir, q);
+        texts = r.seconds;
+        what = archbert::qa_report_summary(r, archbert::split_name(split));
+      } else {
+        const archbert::TextReport r = archbert::generate_autonet_texts(o.out_dir);
+        texts = r.seconds;
+        what = "autonet " + std::string(archbert::split_name(split)) + ": " +
+               std::to_string(r.texts) + " descriptions (" + std::to_string(r.positives) +
+               " positive) over " + std::to_string(r.graphs) + " graphs";
+      }
+      const double seconds = seconds_since(t0);
+      total += seconds;
+      std::printf("%-10s %-5s graphs %6.2f s + texts %6.2f s = %6.2f s  | %s\n", dataset,
+                  std::string(archbert::split_name(split)).c_str(), graphs, texts, seconds,
+                  what.c_str());
+      table.emplace_back(dataset, o.out_dir);
+    }
+  }
+  std::printf("AutoNet + AutoNet-AQA, train + val: %.2f s in total\n", total);
+  std::printf("Table 1 (mean/sigma/median):\n");
+  for (const auto& [dataset, dir] : table) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const archbert::DatasetStats s = archbert::dataset_stats(dir);
+    print_table1(dataset.c_str(), fs::path(dir).filename().string().c_str(), s);
+    std::printf("           (dataset_stats %.2f s)\n", seconds_since(t0));
+  }
+  return total;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   namespace fs = std::filesystem;
   int64_t train = 10000, val = 1000;
   int threads = 1;
-  bool onnx = false, names = true;
+  bool onnx = false, names = true, texts = false;
   uint64_t seed = 0;
   std::string out;
   for (int i = 1; i < argc; ++i) {
@@ -67,10 +137,12 @@ int main(int argc, char** argv) {
       onnx = true;
     else if (a == "--no-names")
       names = false;
+    else if (a == "--texts")
+      texts = true;
     else {
       std::fprintf(stderr,
                    "usage: %s [--train N] [--val N] [--threads N] [--onnx] [--no-names] "
-                   "[--seed S] [--out DIR]\n",
+                   "[--seed S] [--texts] [--out DIR]\n",
                    argv[0]);
       return 1;
     }
@@ -127,6 +199,7 @@ int main(int argc, char** argv) {
     describe("nodes", nodes);
     describe("edges", edges);
     describe("params", params);
+    if (texts) run_text_datasets((fs::path(out) / "texts").string(), train, val, seed, threads);
   } catch (const archbert::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;

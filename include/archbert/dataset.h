@@ -120,12 +120,29 @@ GraphStore open_dataset_graphs(const std::string& dir);
 // ---------------------------------------------------------------------------------------------
 // Samples (JSONL). `graph` / `a` / `b` are indices into the dataset's graphs.bin.
 
+// One fact a generated description states, in checkable form (fact_holds in descriptions.h).
+// JSON: {"kind": ..., "class": ..., "value": ..., "unit": ..., "kernel": ..., "holds": ...}, the
+// keys a kind does not use left out.
+struct StatedFact {
+  std::string kind;    // "has", "lacks", "count", "total", "params", "kernel"
+  std::string cls;     // layer class ("Sep_conv2d") of has / lacks / count / kernel
+  int64_t value = 0;   // count / total / params: the number stated
+  int64_t unit = 0;    // params: the rounding unit of the stated number (1 = exact)
+  std::string kernel;  // kernel: "7x1" (kH x kW)
+  bool holds = false;  // the generator made this fact true
+  bool operator==(const StatedFact& o) const {
+    return kind == o.kind && cls == o.cls && value == o.value && unit == o.unit &&
+           kernel == o.kernel && holds == o.holds;
+  }
+};
+
 // Architectural reasoning: is `text` true of the graph?
 struct ArSample {
   int64_t graph = 0;
   std::string text;
   int label = 0;                   // 1 = every stated fact is true, 0 = some fact is false
   std::vector<std::string> facts;  // kinds of the stated facts ("params", "count", "kernel", ...)
+  std::vector<StatedFact> claims;  // the stated facts themselves (generated texts; may be empty)
 };
 
 // Architectural question answering: multi-label answers over the answer vocabulary.

@@ -13,66 +13,16 @@
 #include "archbert/error.h"
 #include "archbert/graph_io.h"
 
+#include "data/rng.h"
+
 namespace archbert {
 
 int64_t autonet_params(const AutoNetGenotype& genotype, int channels);  // autonet_cells.cpp
 
 namespace {
 
-// ---------- PRNG: splitmix64 seeding a xoshiro256** stream (no std distributions: their output
-// is implementation-defined, and the datasets must be identical on every platform). ----------
-
-uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-uint64_t mix(uint64_t a, uint64_t b) {
-  uint64_t s = a ^ (b * 0xD6E8FEB86659FD93ull);
-  return splitmix64(s);
-}
-
-class Rng {
- public:
-  explicit Rng(uint64_t seed) {
-    for (uint64_t& w : s_) w = splitmix64(seed);
-  }
-  uint64_t next() {
-    const uint64_t result = rotl(s_[1] * 5, 7) * 9;
-    const uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = rotl(s_[3], 45);
-    return result;
-  }
-  // Uniform in [0, n) by rejection (no modulo bias). n > 0.
-  uint64_t below(uint64_t n) {
-    const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
-    uint64_t v;
-    do v = next();
-    while (v >= limit);
-    return v % n;
-  }
-  // Uniform in [lo, hi].
-  int range(int lo, int hi) {
-    return lo + static_cast<int>(below(static_cast<uint64_t>(hi - lo + 1)));
-  }
-  // True with probability num/den.
-  bool chance(uint64_t num, uint64_t den) { return below(den) < num; }
-  template <typename T>
-  T pick(std::initializer_list<T> items) {
-    return *(items.begin() + below(items.size()));
-  }
-
- private:
-  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  uint64_t s_[4];
-};
+using data::mix;
+using data::Rng;
 
 // Stream seed of network `index`: hash(seed, split, index).
 uint64_t stream_seed(uint64_t seed, DatasetSplit split, int64_t index) {

@@ -500,10 +500,38 @@ int64_t index_of(const json& j, const char* key, const std::string& where) {
   return v;
 }
 
+json claim_json(const StatedFact& f) {
+  json j = json::object();
+  j["kind"] = f.kind;
+  if (!f.cls.empty()) j["class"] = f.cls;
+  if (f.kind == "count" || f.kind == "total" || f.kind == "params") j["value"] = f.value;
+  if (f.unit != 0) j["unit"] = f.unit;
+  if (!f.kernel.empty()) j["kernel"] = f.kernel;
+  j["holds"] = f.holds;
+  return j;
+}
+
+StatedFact claim_of(const json& j) {
+  StatedFact f;
+  f.kind = j.at("kind").get<std::string>();
+  f.cls = j.value("class", std::string());
+  f.value = j.value("value", int64_t{0});
+  f.unit = j.value("unit", int64_t{0});
+  f.kernel = j.value("kernel", std::string());
+  f.holds = j.at("holds").get<bool>();
+  return f;
+}
+
 }  // namespace
 
 std::string to_jsonl(const ArSample& s) {
-  return line_of({{"graph", s.graph}, {"text", s.text}, {"label", s.label}, {"facts", s.facts}});
+  json j = {{"graph", s.graph}, {"text", s.text}, {"label", s.label}, {"facts", s.facts}};
+  if (!s.claims.empty()) {
+    json claims = json::array();
+    for (const StatedFact& f : s.claims) claims.push_back(claim_json(f));
+    j["claims"] = std::move(claims);
+  }
+  return line_of(j);
 }
 
 std::string to_jsonl(const QaSample& s) {
@@ -531,6 +559,8 @@ std::vector<ArSample> read_ar_samples(const std::string& path) {
     s.text = j.at("text").get<std::string>();
     s.label = label_of(j, where);
     if (j.contains("facts")) s.facts = j.at("facts").get<std::vector<std::string>>();
+    if (j.contains("claims"))
+      for (const json& c : j.at("claims")) s.claims.push_back(claim_of(c));
     out.push_back(std::move(s));
   });
   return out;
