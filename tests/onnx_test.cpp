@@ -157,7 +157,7 @@ TEST(OnnxVit, B16Opset14) {
   EXPECT_EQ(count(g, "gelu"), 12);
   EXPECT_EQ(count(g, "softmax"), 12);
   EXPECT_EQ(count(g, "matmul"), 24);
-  EXPECT_EQ(count(g, "pos_enc"), 1);
+  EXPECT_EQ(count(g, "pos_enc"), 2);  // the class token (concatenated) and the position table
   EXPECT_EQ(count(g, "other"), 0);
   EXPECT_FALSE(g.bn_folded);
   EXPECT_NO_THROW(g.validate());
@@ -254,7 +254,7 @@ TEST(OnnxFixtures, TinyVitWithoutParams) {
   EXPECT_EQ(count(g, "linear"), 5);
   EXPECT_EQ(count(g, "matmul"), 2);
   EXPECT_EQ(count(g, "softmax"), 1);
-  EXPECT_EQ(count(g, "pos_enc"), 1);
+  EXPECT_EQ(count(g, "pos_enc"), 2);  // class token + position table
   EXPECT_EQ(count(g, "conv"), 1);
   EXPECT_EQ(count(g, "other"), 0);
 }

@@ -1712,7 +1712,23 @@ ArchGraph OnnxReader::run(const ImportOptions& options) {
     if (elided) {
       id = b.elide(label, std::string(fn.op_type));
     } else {
-      id = b.add(make_node(static_cast<int32_t>(i)));
+      Node nd = make_node(static_cast<int32_t>(i));
+      int token = -1;
+      if (nd.op == Op::kConcat && nd.params > 0) {
+        // A learned tensor concatenated to the activations (ViT's class token) is its own
+        // `pos_enc` node feeding the concat, as TorchScript models and HF builders show it.
+        Node tok;
+        tok.op = Op::kPosEnc;
+        tok.shape = nd.shape;
+        tok.params = nd.params;
+        tok.name = nd.name;
+        tok.source_op = nd.source_op + " (learned operand)";
+        token = b.add(std::move(tok));
+        nd.shape.reset();
+        nd.params = 0;
+      }
+      id = b.add(std::move(nd));
+      if (token >= 0) b.connect(token, id);
       const std::string_view t = fn.op_type;
       if (fn.default_domain && (t == "Conv" || t == "ConvTranspose") &&
           conv_bn_folded(static_cast<int32_t>(i)))
