@@ -8,6 +8,10 @@
 #include <iostream>
 #include <sstream>
 
+#include "archbert/autonet.h"
+#include "archbert/dataset.h"
+#include "archbert/dataset_stats.h"
+#include "archbert/descriptions.h"
 #include "archbert/error.h"
 #include "archbert/graph_io.h"
 #include "archbert/importer.h"
@@ -139,6 +143,39 @@ int main(int argc, char** argv) {
   zoo_ls->add_flag("--json", zoo_json, "Write JSON");
   zoo_ls->add_option("--task", zoo_task, "Only models of this task (classification, nlp, ...)");
 
+  // data
+  auto* data = app.add_subcommand("data", "Generate datasets and print their statistics");
+  data->require_subcommand(1);
+  struct GenerateOptions {
+    std::string split = "train", out, answers;
+    int64_t count = 0;
+    uint64_t seed = 0;
+    bool onnx = false;
+  } gen;
+  auto add_generate_options = [&](CLI::App* cmd) {
+    cmd->add_option("--split", gen.split, "train or val")->check(CLI::IsMember({"train", "val"}));
+    cmd->add_option("--count", gen.count, "Number of networks")
+        ->required()
+        ->check(CLI::Range(int64_t(1), int64_t(10'000'000)));
+    cmd->add_option("--seed", gen.seed, "Seed (same seed: byte-identical output)");
+    cmd->add_option("--out", gen.out, "Output dataset directory")->required();
+  };
+  auto* data_autonet = data->add_subcommand(
+      "autonet", "AutoNet: random DARTS-style networks with descriptions (AR)");
+  add_generate_options(data_autonet);
+  data_autonet->add_flag("--onnx", gen.onnx, "Also write every network as ONNX under OUT/onnx/");
+  auto* data_qa =
+      data->add_subcommand("autonet-qa", "AutoNet-AQA: networks with ~35 questions each");
+  add_generate_options(data_qa);
+  data_qa->add_option("--answers", gen.answers,
+                      "answers.json of the train split (required for --split val)");
+  auto* data_stats = data->add_subcommand("stats", "The paper's Table 1 for a dataset directory");
+  std::string stats_dir, stats_role;
+  bool stats_json = false;
+  data_stats->add_option("dir", stats_dir, "Dataset directory")->required();
+  data_stats->add_option("--role", stats_role, "Sample file to summarise when there are several");
+  data_stats->add_flag("--json", stats_json, "Write JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -158,11 +195,61 @@ int main(int argc, char** argv) {
       if (!svg_path.empty()) write_file_atomic(svg_path, graph_to_svg(g));
       if (graph_json)
         emit(out_path,
-             graph_stats ? graph_stats_json(g, 2) : graph_to_json(g, out_path.empty() ? 1 : -1));
+             graph_stats ? graph_stats_json(g, 2) : graph_to_json(g, out_path.empty() ? 2 : -1));
       else if (graph_dot)
         emit(out_path, graph_to_dot(g));
       else if (svg_path.empty() || !out_path.empty())
         emit(out_path, graph_summary(g));
+    } else if (data_autonet->parsed() || data_qa->parsed()) {
+      const bool qa = data_qa->parsed();
+      if (qa && gen.split == "val" && gen.answers.empty())
+        throw Error(ErrorKind::kUsage,
+                    "--split val needs --answers TRAIN_DIR/answers.json (the train vocabulary)");
+      AutoNetOptions o;
+      o.split = *split_from_name(gen.split);
+      o.count = gen.count;
+      o.seed = gen.seed;
+      o.out_dir = gen.out;
+      o.onnx = gen.onnx;
+      o.threads = get_threads();
+      AutoNetReport r = generate_autonet(o);
+      std::printf("%s %s: %lld graphs (%lld nodes, %lld edges) in %.1f s\n",
+                  qa ? "autonet-qa" : "autonet", gen.split.c_str(),
+                  static_cast<long long>(r.graphs), static_cast<long long>(r.nodes),
+                  static_cast<long long>(r.edges), r.seconds);
+      if (qa) {
+        QaOptions qo;
+        qo.answer_vocabulary = gen.answers;
+        QaReport q = generate_autonet_qa(gen.out, qo);
+        std::printf("%s\n", qa_report_summary(q, gen.split).c_str());
+      } else {
+        TextReport t = generate_autonet_texts(gen.out);
+        std::printf("autonet %s: %lld descriptions (%lld positive) in %.1f s\n", gen.split.c_str(),
+                    static_cast<long long>(t.texts), static_cast<long long>(t.positives),
+                    t.seconds);
+      }
+    } else if (data_stats->parsed()) {
+      DatasetStats st = dataset_stats(stats_dir, stats_role);
+      if (stats_json) {
+        std::cout << dataset_stats_json(st);
+      } else {
+        auto row = [](const char* what, const Summary& m) {
+          std::printf("  %-22s mean %10.2f   sigma %10.2f   median %10.2f\n", what, m.mean, m.sigma,
+                      m.median);
+        };
+        std::printf("%s (%s)\n", stats_dir.c_str(),
+                    st.role.empty() ? "graphs only" : st.role.c_str());
+        std::printf(
+            "  samples                %lld\n  unique architectures   %lld\n  unique node types     "
+            " %lld\n",
+            static_cast<long long>(st.samples), static_cast<long long>(st.unique_archs),
+            static_cast<long long>(st.unique_node_types));
+        row("nodes", st.nodes);
+        row("edges", st.edges);
+        std::printf("  unique tokens          %lld\n", static_cast<long long>(st.unique_tokens));
+        row("tokens per text", st.tokens);
+        row("characters per text", st.characters);
+      }
     } else if (zoo_ls->parsed()) {
       nlohmann::json arr = nlohmann::json::array();
       for (const ZooEntry& e : zoo_list()) {

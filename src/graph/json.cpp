@@ -10,8 +10,8 @@ using nlohmann::json;
 
 namespace {
 
-json node_to_json(const Node& n) {
-  json j = json::object();
+nlohmann::ordered_json node_to_json(const Node& n) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
   j["op"] = op_name(n.op);
   j["shape"] = n.shape ? json(*n.shape) : json(nullptr);
   if (n.kernel) j["kernel"] = *n.kernel;
@@ -44,21 +44,33 @@ const json& field(const json& obj, const char* key, const std::string& src) {
 }  // namespace
 
 std::string graph_to_json(const ArchGraph& g, int indent) {
-  json j = json::object();
-  j["schema_version"] = ArchGraph::kSchemaVersion;
-  j["op_vocabulary_version"] = kOpVocabularyVersion;
-  j["name"] = g.name;
-  j["format"] = g.format;
-  j["params"] = g.params;
-  j["bn_folded"] = g.bn_folded;
-  j["fingerprint"] = g.fingerprint();
-  json nodes = json::array();
-  for (const Node& n : g.nodes) nodes.push_back(node_to_json(n));
-  j["nodes"] = std::move(nodes);
-  json edges = json::array();
-  for (const Edge& e : g.edges) edges.push_back({e.src, e.dst});
-  j["edges"] = std::move(edges);
-  return j.dump(indent) + "\n";
+  // Hand-laid so a pretty document stays readable: header fields first, one node per line,
+  // edges wrapped in rows. Keys keep this order in every document.
+  nlohmann::ordered_json head = nlohmann::ordered_json::object();
+  head["schema_version"] = ArchGraph::kSchemaVersion;
+  head["op_vocabulary_version"] = kOpVocabularyVersion;
+  head["name"] = g.name;
+  head["format"] = g.format;
+  head["params"] = g.params;
+  head["bn_folded"] = g.bn_folded;
+  head["fingerprint"] = g.fingerprint();
+  const bool pretty = indent >= 0;
+  const std::string nl = pretty ? "\n" : "";
+  const std::string pad = pretty ? std::string(static_cast<size_t>(std::max(indent, 1)), ' ') : "";
+  std::string out = "{" + nl;
+  for (auto it = head.begin(); it != head.end(); ++it)
+    out += pad + json(it.key()).dump() + (pretty ? ": " : ":") + it.value().dump() + "," + nl;
+  out += pad + "\"nodes\":" + (pretty ? " " : "") + "[" + nl;
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    out += pad + pad + node_to_json(g.nodes[i]).dump() + (i + 1 < g.nodes.size() ? "," : "") + nl;
+  out += pad + "]," + nl + pad + "\"edges\":" + (pretty ? " " : "") + "[";
+  for (size_t i = 0; i < g.edges.size(); ++i) {
+    if (pretty && i % 10 == 0) out += "\n" + pad + pad;
+    out += "[" + std::to_string(g.edges[i].src) + "," + std::to_string(g.edges[i].dst) + "]";
+    if (i + 1 < g.edges.size()) out += pretty && i % 10 != 9 ? ", " : ",";
+  }
+  out += (pretty && !g.edges.empty() ? "\n" + pad : std::string()) + "]" + nl + "}\n";
+  return out;
 }
 
 ArchGraph graph_from_json(const std::string& text, const std::string& src,
