@@ -20,39 +20,17 @@
 #include "onnx/onnx_pb.h"
 #include "onnx/shape_inference/implementation.h"
 
+#include "test_support.h"
+
 namespace archbert {
 namespace {
 
 namespace fs = std::filesystem;
 
-// A fresh temporary directory, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() /
-            ("archbert-autonet-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& f) const { return (path_ / f).string(); }
-  std::string str() const { return path_.string(); }
-
- private:
-  static inline int counter_ = 0;
-  fs::path path_;
-};
+using testing_support::node_param_sum;
+using testing_support::TempDir;
 
 std::string slurp(const std::string& path) { return read_file(path); }
-
-int64_t node_param_sum(const ArchGraph& g) {
-  int64_t s = 0;
-  for (const Node& n : g.nodes) s += n.params;
-  return s;
-}
 
 std::string shape_str(const std::optional<Shape4>& s) {
   if (!s) return "none";

@@ -22,31 +22,14 @@
 #include "archbert/graph_io.h"
 #include "archbert/importer.h"
 
+#include "test_support.h"
+
 namespace archbert {
 namespace {
 
 namespace fs = std::filesystem;
 
-// A fresh temporary directory, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() / ("archbert-descriptions-" + std::to_string(::getpid()) +
-                                         "-" + std::to_string(counter_++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& f) const { return (path_ / f).string(); }
-  std::string str() const { return path_.string(); }
-
- private:
-  static inline int counter_ = 0;
-  fs::path path_;
-};
+using testing_support::TempDir;
 
 // Generates an AutoNet directory (graphs, optionally ONNX) and its texts.
 std::string make_dataset(const TempDir& tmp, const std::string& name, DatasetSplit split,

@@ -13,30 +13,15 @@
 #include "archbert/error.h"
 #include "archbert/graph_io.h"
 
+#include "test_support.h"
+
 namespace archbert {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() /
-            ("archbert-store-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& f) const { return (path_ / f).string(); }
-  std::string str() const { return path_.string(); }
-
- private:
-  static inline int counter_ = 0;
-  fs::path path_;
-};
+using testing_support::bad_input_message;
+using testing_support::TempDir;
 
 // A hand-made graph using every field: classes, source ops, a kernel unlike its shape, large
 // numbers, unicode names, bn_folded.
@@ -87,17 +72,6 @@ std::vector<ArchGraph> sample_graphs(int n) {
   for (int i = 0; i < n; ++i) gs.push_back(sampler.sample(i).graph);
   gs.push_back(odd_graph());
   return gs;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::kBadInput) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "no error";
-  return "";
 }
 
 void expect_has(const std::string& text, const std::string& part) {
@@ -168,7 +142,7 @@ TEST(GraphStore, CorruptionIsAClearErrorNamingTheFile) {
   const std::string path = dir / "graphs.bin";
   auto open_bytes = [&](const std::string& bytes) {
     write_file_atomic(path, bytes);
-    return error_of([&] { GraphStore::open(path); });
+    return bad_input_message([&] { GraphStore::open(path); });
   };
 
   std::string e = open_bytes(good.substr(0, good.size() - 100));
@@ -199,9 +173,9 @@ TEST(GraphStore, CorruptionIsAClearErrorNamingTheFile) {
 
   const GraphStore store = GraphStore::from_bytes(good, "mem");
   ASSERT_EQ(store.size(), 4);
-  e = error_of([&] { store.get(4); });
+  e = bad_input_message([&] { store.get(4); });
   expect_has(e, "mem: graph index 4 out of range");
-  e = error_of([&] { GraphStore::open(dir / "missing.bin"); });
+  e = bad_input_message([&] { GraphStore::open(dir / "missing.bin"); });
   expect_has(e, "missing.bin");
 }
 
@@ -222,7 +196,7 @@ TEST(DatasetManifest, RoundTripAndErrors) {
 
   // Count mismatch between manifest and store.
   write_graph_store(dir / "graphs.bin", sample_graphs(1));  // 2 graphs
-  std::string e = error_of([&] { open_dataset_graphs(dir.str()); });
+  std::string e = bad_input_message([&] { open_dataset_graphs(dir.str()); });
   expect_has(e, "graphs.bin: holds 2 graphs but the manifest says 3");
   m.counts["graphs"] = 2;
   write_manifest(dir.str(), m);
@@ -231,21 +205,21 @@ TEST(DatasetManifest, RoundTripAndErrors) {
   write_file_atomic(
       dir / "manifest.json",
       "{\"format\": \"archbert-dataset\", \"format_version\": 9, \"generator\": \"x\"}");
-  e = error_of([&] { read_manifest(dir.str()); });
+  e = bad_input_message([&] { read_manifest(dir.str()); });
   expect_has(e, "manifest.json: dataset format version 9");
   write_file_atomic(dir / "manifest.json", "[1, 2");
-  e = error_of([&] { read_manifest(dir.str()); });
+  e = bad_input_message([&] { read_manifest(dir.str()); });
   expect_has(e, "manifest.json: not a JSON object");
   write_file_atomic(dir / "manifest.json", "{\"format\": \"something-else\"}");
-  e = error_of([&] { read_manifest(dir.str()); });
+  e = bad_input_message([&] { read_manifest(dir.str()); });
   expect_has(e, "not an archbert dataset manifest");
 
   TempDir empty;
-  e = error_of([&] { read_manifest(empty.str()); });
+  e = bad_input_message([&] { read_manifest(empty.str()); });
   expect_has(e, "manifest.json: missing");
-  e = error_of([&] { read_manifest(empty / "nope"); });
+  e = bad_input_message([&] { read_manifest(empty / "nope"); });
   expect_has(e, "no such dataset directory");
-  e = error_of([&] { read_manifest(dir / "graphs.bin"); });
+  e = bad_input_message([&] { read_manifest(dir / "graphs.bin"); });
   expect_has(e, "is not a dataset directory");
 }
 
@@ -281,13 +255,13 @@ TEST(DatasetSamples, JsonlRoundTrip) {
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2);
 
   write_file_atomic(dir / "bad.jsonl", to_jsonl(ar[0]) + "{\"graph\": 1, \"text\": 5}\n");
-  std::string e = error_of([&] { read_ar_samples(dir / "bad.jsonl"); });
+  std::string e = bad_input_message([&] { read_ar_samples(dir / "bad.jsonl"); });
   expect_has(e, "bad.jsonl:2: ");
   write_file_atomic(dir / "bad.jsonl", "not json\n");
-  e = error_of([&] { read_acd_pairs(dir / "bad.jsonl"); });
+  e = bad_input_message([&] { read_acd_pairs(dir / "bad.jsonl"); });
   expect_has(e, "bad.jsonl:1: not a JSON object");
   write_file_atomic(dir / "bad.jsonl", "{\"a\": 1, \"b\": 2, \"label\": 3}\n");
-  e = error_of([&] { read_acd_pairs(dir / "bad.jsonl"); });
+  e = bad_input_message([&] { read_acd_pairs(dir / "bad.jsonl"); });
   expect_has(e, "label must be 0 or 1");
 }
 

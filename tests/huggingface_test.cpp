@@ -16,33 +16,18 @@
 #include "archbert/error.h"
 #include "archbert/importer.h"
 
+#include "test_support.h"
+
 namespace archbert {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using testing_support::node_param_sum;
+using testing_support::TempDir;
 
 const std::string kZoo = std::string(ARCHBERT_SOURCE_DIR) + "/data/zoo/hf";
 const std::string kData = std::string(ARCHBERT_TEST_DATA) + "/hf";
-
-// A fresh temporary folder, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ =
-        fs::temp_directory_path() / ("archbert_hf_" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 void write_text(const fs::path& p, const std::string& text) {
   fs::create_directories(p.parent_path());
@@ -94,12 +79,6 @@ std::string with_architecture(const TempDir& dir, const std::string& zoo_name,
   fs::path p = dir.path() / (zoo_name + "-" + arch + ".json");
   write_text(p, j.dump());
   return p.string();
-}
-
-int64_t node_param_sum(const ArchGraph& g) {
-  int64_t s = 0;
-  for (const Node& n : g.nodes) s += n.params;
-  return s;
 }
 
 const Node* find_node(const ArchGraph& g, const std::string& name) {

@@ -20,39 +20,32 @@
 #include "archbert/importer.h"
 #include "onnx/defs/schema.h"
 
+#include "test_support.h"
+
 namespace archbert {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A model exported by the `export_test_models` ctest fixture.
-std::string model_path(const std::string& file) {
-  const std::string p = std::string(ARCHBERT_TEST_MODELS) + "/" + file;
-  EXPECT_TRUE(fs::exists(p)) << p << " is missing: run ctest (fixture export_test_models) or "
-                             << "/usr/bin/python3 tools/export_test_models.py "
-                             << ARCHBERT_TEST_MODELS;
-  return p;
-}
+using testing_support::ground_truth;
+using testing_support::model_path;
+using testing_support::read_json;
 
 std::string fixture_path(const std::string& file) {
   return std::string(ARCHBERT_TEST_DATA) + "/onnx/" + file;
 }
 
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << path;
-  return nlohmann::json::parse(in);
-}
-
-// sum(p.numel() for p in model.parameters()) as written by the export scripts.
-int64_t ground_truth(const std::string& model) {
-  return read_json(model_path("ground_truth.json")).at(model).get<int64_t>();
-}
 int64_t fixture_params(const std::string& file) {
   return read_json(fixture_path("fixtures.json")).at(file).at("params").get<int64_t>();
 }
 
 ArchGraph import_onnx(const std::string& path) { return make_onnx_importer()->import(path, {}); }
+
+// Imports tests/data/onnx/<file> and checks its parameter count against fixtures.json.
+ArchGraph import_fixture(const std::string& file) {
+  ArchGraph g = import_onnx(fixture_path(file));
+  EXPECT_EQ(g.params, fixture_params(file)) << file;
+  return g;
+}
 
 int64_t count(const ArchGraph& g, const std::string& op) {
   auto ops = g.stats().ops;
@@ -232,8 +225,7 @@ TEST(OnnxCoverage, OtherShareOverExportedModels) {
 
 TEST(OnnxFixtures, WeightsFromGraphInputs) {
   // export_params=False: the weights (and BN statistics) are graph inputs, not initializers.
-  const ArchGraph g = import_onnx(fixture_path("tiny_cnn_noparams.onnx"));
-  EXPECT_EQ(g.params, fixture_params("tiny_cnn_noparams.onnx"));
+  const ArchGraph g = import_fixture("tiny_cnn_noparams.onnx");
   EXPECT_EQ(count(g, "input"), 1);
   EXPECT_EQ(count(g, "conv"), 2);
   EXPECT_EQ(count(g, "bn"), 2);
@@ -246,8 +238,7 @@ TEST(OnnxFixtures, WeightsFromGraphInputs) {
 
 TEST(OnnxFixtures, TinyVitWithoutParams) {
   // Class token, position embedding, fused qkv, decomposed LayerNorm and GELU, all as inputs.
-  const ArchGraph g = import_onnx(fixture_path("tiny_vit_noparams.onnx"));
-  EXPECT_EQ(g.params, fixture_params("tiny_vit_noparams.onnx"));
+  const ArchGraph g = import_fixture("tiny_vit_noparams.onnx");
   EXPECT_EQ(count(g, "input"), 1);
   EXPECT_EQ(count(g, "ln"), 3);
   EXPECT_EQ(count(g, "gelu"), 1);
@@ -260,8 +251,7 @@ TEST(OnnxFixtures, TinyVitWithoutParams) {
 }
 
 TEST(OnnxFixtures, Opset7) {
-  const ArchGraph g = import_onnx(fixture_path("opset7_noparams.onnx"));
-  EXPECT_EQ(g.params, fixture_params("opset7_noparams.onnx"));
+  const ArchGraph g = import_fixture("opset7_noparams.onnx");
   EXPECT_EQ(count(g, "relu6"), 1);  // Relu + Clip(max=6) with attributes
   EXPECT_EQ(count(g, "bn"), 1);
   EXPECT_EQ(count(g, "leaky_relu"), 1);
@@ -276,10 +266,8 @@ TEST(OnnxFixtures, Opset7) {
 }
 
 TEST(OnnxFixtures, ExternalDataWithoutTheDataFile) {
-  const std::string path = fixture_path("external_data.onnx");
   ASSERT_FALSE(fs::exists(fixture_path("external_data.bin")));
-  const ArchGraph g = import_onnx(path);
-  EXPECT_EQ(g.params, fixture_params("external_data.onnx"));
+  const ArchGraph g = import_fixture("external_data.onnx");
   EXPECT_EQ(count(g, "conv"), 2);
   EXPECT_EQ(count(g, "bn"), 2);
   EXPECT_EQ(count(g, "relu6"), 1);
@@ -287,8 +275,7 @@ TEST(OnnxFixtures, ExternalDataWithoutTheDataFile) {
 }
 
 TEST(OnnxFixtures, GroupedDepthwiseDilatedConvs) {
-  const ArchGraph g = import_onnx(fixture_path("convs_noparams.onnx"));
-  EXPECT_EQ(g.params, fixture_params("convs_noparams.onnx"));
+  const ArchGraph g = import_fixture("convs_noparams.onnx");
   EXPECT_NE(find_node(g, Op::kConv, "plain"), nullptr);
   EXPECT_NE(find_node(g, Op::kSepConv, "grouped"), nullptr);
   EXPECT_NE(find_node(g, Op::kSepConv, "depthwise"), nullptr);
@@ -301,8 +288,7 @@ TEST(OnnxFixtures, GroupedDepthwiseDilatedConvs) {
 }
 
 TEST(OnnxFixtures, ConstantNodeWeights) {
-  const ArchGraph g = import_onnx(fixture_path("constant_weights.onnx"));
-  EXPECT_EQ(g.params, fixture_params("constant_weights.onnx"));
+  const ArchGraph g = import_fixture("constant_weights.onnx");
   EXPECT_EQ(count(g, "conv"), 1);
   EXPECT_EQ(count(g, "linear"), 1);
   for (const Node& n : g.nodes) {
@@ -314,8 +300,7 @@ TEST(OnnxFixtures, ConstantNodeWeights) {
 TEST(OnnxFixtures, DecomposedActivations) {
   // Opset 13: SiLU = x*Sigmoid(x), Hardswish = x*HardSigmoid(x), Mish = x*Tanh(Softplus(x)),
   // tanh-GELU = 0.5*x*(1+Tanh(c*(x+0.044715*x*x*x))).
-  const ArchGraph g = import_onnx(fixture_path("activations_opset13_noparams.onnx"));
-  EXPECT_EQ(g.params, fixture_params("activations_opset13_noparams.onnx"));
+  const ArchGraph g = import_fixture("activations_opset13_noparams.onnx");
   EXPECT_EQ(count(g, "silu"), 1);
   EXPECT_EQ(count(g, "hardswish"), 1);
   EXPECT_EQ(count(g, "mish"), 1);
@@ -328,8 +313,7 @@ TEST(OnnxFixtures, DecomposedActivations) {
 TEST(OnnxFixtures, MatMulWeightsInInOutLayout) {
   // Constant folding stores Linear weights as (in, out) initializers "onnx::MatMul_N" feeding
   // MatMul directly; the bias Add is folded into the linear node.
-  const ArchGraph g = import_onnx(fixture_path("mlp3d_default_noparams.onnx"));
-  EXPECT_EQ(g.params, fixture_params("mlp3d_default_noparams.onnx"));
+  const ArchGraph g = import_fixture("mlp3d_default_noparams.onnx");
   ASSERT_EQ(count(g, "linear"), 2);
   EXPECT_EQ(count(g, "sum"), 0);
   EXPECT_EQ(count(g, "gelu"), 1);
@@ -340,8 +324,7 @@ TEST(OnnxFixtures, MatMulWeightsInInOutLayout) {
 }
 
 TEST(OnnxFixtures, TiedWeightsCountOnce) {
-  const ArchGraph g = import_onnx(fixture_path("tied_noparams.onnx"));
-  EXPECT_EQ(g.params, fixture_params("tied_noparams.onnx"));
+  const ArchGraph g = import_fixture("tied_noparams.onnx");
   EXPECT_EQ(count(g, "input"), 1);  // the token ids; the table is a weight input
   const Node* emb = find_node(g, Op::kEmbedding, "emb");
   ASSERT_NE(emb, nullptr);
@@ -349,9 +332,26 @@ TEST(OnnxFixtures, TiedWeightsCountOnce) {
   EXPECT_EQ(count(g, "linear"), 2);
 }
 
+TEST(OnnxFixtures, GroupNormDecompositionIsOneNode) {
+  // Exported as Reshape -> InstanceNormalization(unit scale, zero bias) -> Reshape -> Mul -> Add.
+  const ArchGraph g = import_fixture("groupnorm_noparams.onnx");
+  EXPECT_EQ(g.params, fixture_params("groupnorm_noparams.onnx"));  // no instance-norm constants
+  EXPECT_EQ(count(g, "gn"), 2);
+  EXPECT_EQ(count(g, "instance_norm"), 0);
+  EXPECT_EQ(count(g, "mul"), 0);
+  EXPECT_EQ(count(g, "sum"), 0);
+  int affine = 0;
+  for (const Node& n : g.nodes)
+    if (n.op == Op::kGroupNorm && n.shape) {
+      EXPECT_EQ(*n.shape, (Shape4{8, 1, 1, 1}));
+      EXPECT_EQ(n.params, 16);
+      ++affine;
+    }
+  EXPECT_EQ(affine, 1);  // the second GroupNorm has affine=False
+}
+
 TEST(OnnxFixtures, LoopAndIfBodiesInline) {
-  const ArchGraph g = import_onnx(fixture_path("loop_if_noparams.onnx"));
-  EXPECT_EQ(g.params, fixture_params("loop_if_noparams.onnx"));
+  const ArchGraph g = import_fixture("loop_if_noparams.onnx");
   EXPECT_EQ(count(g, "conv"), 1);  // inside the Loop body
   EXPECT_EQ(count(g, "linear"), 1);
   EXPECT_EQ(count(g, "input"), 2);  // x and the trip count n

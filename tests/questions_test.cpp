@@ -18,29 +18,14 @@
 #include "archbert/graph_io.h"
 #include "archbert/importer.h"
 
+#include "test_support.h"
+
 namespace archbert {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() /
-            ("archbert-questions-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& f) const { return (path_ / f).string(); }
-
- private:
-  static inline int counter_ = 0;
-  fs::path path_;
-};
+using testing_support::TempDir;
 
 // Generates an AutoNet directory and its questions (val: with `vocabulary`).
 std::string make_qa(const TempDir& tmp, const std::string& name, DatasetSplit split, int64_t count,

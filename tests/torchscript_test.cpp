@@ -15,72 +15,34 @@
 #include "archbert/graph.h"
 #include "archbert/importer.h"
 
+#include "test_support.h"
+
 namespace archbert {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A model exported by the `export_test_models` ctest fixture.
-std::string model_path(const std::string& file) {
-  const std::string p = std::string(ARCHBERT_TEST_MODELS) + "/" + file;
-  EXPECT_TRUE(fs::exists(p)) << p << " is missing: run ctest (fixture export_test_models) or "
-                             << "/usr/bin/python3 tools/export_test_models.py "
-                             << ARCHBERT_TEST_MODELS;
-  return p;
-}
-
-// sum(p.numel() for p in model.parameters()) as written by the export script.
-int64_t ground_truth(const std::string& model) {
-  std::ifstream in(model_path("ground_truth.json"));
-  return nlohmann::json::parse(in).at(model).get<int64_t>();
-}
+using testing_support::bad_input_message;
+using testing_support::ground_truth;
+using testing_support::model_path;
+using testing_support::node_param_sum;
+using testing_support::TempDir;
 
 ArchGraph import_ts(const std::string& path, const ImportOptions& options = {}) {
   return make_torchscript_importer()->import(path, options);
 }
 
+// Imports the exported <model>.pt and checks the parameter count against the ground truth, both
+// the graph's total and the sum over its nodes.
+ArchGraph import_counted(const std::string& model) {
+  ArchGraph g = import_ts(model_path(model + ".pt"));
+  EXPECT_EQ(g.params, ground_truth(model)) << model;
+  EXPECT_EQ(node_param_sum(g), g.params) << model;
+  return g;
+}
+
 int64_t count(const std::map<std::string, int64_t>& m, const std::string& key) {
   auto it = m.find(key);
   return it == m.end() ? 0 : it->second;
-}
-
-int64_t node_params(const ArchGraph& g) {
-  int64_t total = 0;
-  for (const Node& n : g.nodes) total += n.params;
-  return total;
-}
-
-// A fresh temporary folder, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "archbert_ts_XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (fs::path(path_) / name).string(); }
-
- private:
-  std::string path_;
-};
-
-// Runs `body` expecting Error(kBadInput); returns its message.
-template <typename F>
-std::string bad_input_message(F body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::kBadInput) << e.what();
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "not an archbert::Error: " << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "no error";
-  return {};
 }
 
 TEST(TorchScriptImporter, ResNet18MatchesTheModule) {
@@ -89,7 +51,7 @@ TEST(TorchScriptImporter, ResNet18MatchesTheModule) {
   EXPECT_EQ(g.name, "resnet18");
   EXPECT_EQ(g.params, 11'689'512);
   EXPECT_EQ(g.params, ground_truth("resnet18"));
-  EXPECT_EQ(node_params(g), g.params);  // every parameter is owned by exactly one node
+  EXPECT_EQ(node_param_sum(g), g.params);  // every parameter is owned by exactly one node
   EXPECT_FALSE(g.bn_folded);
 
   GraphStats st = g.stats();
@@ -147,9 +109,7 @@ TEST(TorchScriptImporter, IsDeterministicAndTellsModelsApart) {
 }
 
 TEST(TorchScriptImporter, VitB16ParametricNodesMatchParameterOwningModules) {
-  ArchGraph g = import_ts(model_path("vit_b_16.pt"));
-  EXPECT_EQ(g.params, ground_truth("vit_b_16"));
-  EXPECT_EQ(node_params(g), g.params);
+  ArchGraph g = import_counted("vit_b_16");
 
   GraphStats st = g.stats();
   EXPECT_EQ(count(st.ops, "conv"), 1);
@@ -200,9 +160,7 @@ TEST(TorchScriptImporter, VitB16ParametricNodesMatchParameterOwningModules) {
 }
 
 TEST(TorchScriptImporter, DetectionModelLoadsWithTorchvisionOps) {
-  ArchGraph g = import_ts(model_path("fasterrcnn_mobilenet_v3_large_320_fpn.pt"));
-  EXPECT_EQ(g.params, ground_truth("fasterrcnn_mobilenet_v3_large_320_fpn"));
-  EXPECT_EQ(node_params(g), g.params);
+  ArchGraph g = import_counted("fasterrcnn_mobilenet_v3_large_320_fpn");
   GraphStats st = g.stats();
   EXPECT_GE(count(st.ops, "nms"), 1);
   EXPECT_GE(count(st.ops, "roi_align"), 1);

@@ -12,6 +12,12 @@
 namespace archbert {
 namespace {
 
+int64_t node_params(const ArchGraph& g) {
+  int64_t sum = 0;
+  for (const Node& n : g.nodes) sum += n.params;
+  return sum;
+}
+
 TEST(Zoo, EveryGraphValidatesWithGroundTruthParams) {
   std::vector<ZooEntry> all = zoo_list();
   ASSERT_GE(all.size(), 30u);
@@ -23,9 +29,14 @@ TEST(Zoo, EveryGraphValidatesWithGroundTruthParams) {
     EXPECT_NO_THROW(g.validate());
     ASSERT_GE(e.params, 0) << "no ground truth recorded";
     EXPECT_EQ(g.params, e.params);
-    int64_t node_params = 0;
-    for (const Node& n : g.nodes) node_params += n.params;
-    EXPECT_EQ(node_params, g.params) << "parameters not all owned by nodes";
+    // Nodes own every parameter the inference graph uses; parameters of branches that eval-mode
+    // inference never runs (googlenet's and inception_v3's auxiliary classifiers) are counted in
+    // `params` but owned by no node.
+    const bool aux_heads = e.name == "tv:googlenet" || e.name == "tv:inception_v3";
+    if (aux_heads)
+      EXPECT_LT(node_params(g), g.params);
+    else
+      EXPECT_EQ(node_params(g), g.params);
     EXPECT_FALSE(e.family.empty());
     EXPECT_FALSE(e.task.empty());
     (e.name.rfind("tv:", 0) == 0 ? tv : hf)++;
@@ -46,9 +57,10 @@ TEST(Zoo, TorchvisionGraphsComeFromTorchScriptAndAgreeWithOnnx) {
     const auto& m = manifest.at(e.name.substr(3));
     ArchGraph g = zoo_load(e.name);
     EXPECT_EQ(g.format, "torchscript");
-    // The ONNX export of the same model, converted by our ONNX importer, has the same count.
+    // The ONNX export of the same model, converted by our ONNX importer, counts the parameters
+    // its inference graph uses: those the TorchScript graph's nodes own.
     if (m.contains("onnx_stats")) {
-      EXPECT_EQ(m["onnx_stats"]["params"].get<int64_t>(), g.params);
+      EXPECT_EQ(m["onnx_stats"]["params"].get<int64_t>(), node_params(g));
       nodes += m["onnx_stats"]["nodes"].get<int64_t>();
       other += m["onnx_stats"].value("other_nodes", int64_t(0));
       ++checked;

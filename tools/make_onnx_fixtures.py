@@ -278,6 +278,10 @@ def main():
     # Default export: constant folding stores each MatMul weight pre-transposed, (in, out).
     export("mlp3d_default_noparams.onnx", Mlp3d(), (torch.randn(2, 5, 8),), opset_version=14)
     export("tied_noparams.onnx", TiedLm(), (torch.tensor([[1, 2, 3]]),), **preserve)
+    # GroupNorm before opset 18: Reshape -> InstanceNormalization -> Reshape -> Mul -> Add.
+    groupnorm = nn.Sequential(nn.Conv2d(3, 8, 3), nn.GroupNorm(4, 8), nn.ReLU(),
+                              nn.GroupNorm(2, 8, affine=False))
+    export("groupnorm_noparams.onnx", groupnorm, (image,), opset_version=14, **preserve)
     vit = torchvision.models.VisionTransformer(image_size=32, patch_size=16, num_layers=1,
                                                num_heads=2, hidden_dim=16, mlp_dim=32,
                                                num_classes=10)

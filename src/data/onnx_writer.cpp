@@ -181,10 +181,9 @@ class OnnxWriter {
     return name;
   }
 
-  // A Constant node holding int64 values (shapes, axes), shared by all its users.
-  std::string ints(const std::vector<int64_t>& v) {
-    std::string key = "i";
-    for (int64_t x : v) key += "," + std::to_string(x);
+  // A Constant node keyed by `key`, shared by all its users; `fill(t)` writes its tensor.
+  template <class Fill>
+  std::string constant(const std::string& key, Fill&& fill) {
     auto it = consts_.find(key);
     if (it != consts_.end()) return it->second;
     onnx::NodeProto* p;
@@ -192,29 +191,28 @@ class OnnxWriter {
     auto* a = p->add_attribute();
     a->set_name("value");
     a->set_type(onnx::AttributeProto::TENSOR);
-    auto* t = a->mutable_t();
-    t->set_data_type(onnx::TensorProto::INT64);
-    t->add_dims(static_cast<int64_t>(v.size()));
-    for (int64_t x : v) t->add_int64_data(x);
+    fill(a->mutable_t());
     consts_[key] = out;
     return out;
   }
 
+  // A Constant node holding int64 values (shapes, axes).
+  std::string ints(const std::vector<int64_t>& v) {
+    std::string key = "i";
+    for (int64_t x : v) key += "," + std::to_string(x);
+    return constant(key, [&](onnx::TensorProto* t) {
+      t->set_data_type(onnx::TensorProto::INT64);
+      t->add_dims(static_cast<int64_t>(v.size()));
+      for (int64_t x : v) t->add_int64_data(x);
+    });
+  }
+
   // A Constant scalar float.
   std::string scalar(float f) {
-    const std::string key = "f" + std::to_string(f);
-    auto it = consts_.find(key);
-    if (it != consts_.end()) return it->second;
-    onnx::NodeProto* p;
-    const std::string out = emit("Constant", {}, "", &p);
-    auto* a = p->add_attribute();
-    a->set_name("value");
-    a->set_type(onnx::AttributeProto::TENSOR);
-    auto* t = a->mutable_t();
-    t->set_data_type(onnx::TensorProto::FLOAT);
-    t->add_float_data(f);
-    consts_[key] = out;
-    return out;
+    return constant("f" + std::to_string(f), [&](onnx::TensorProto* t) {
+      t->set_data_type(onnx::TensorProto::FLOAT);
+      t->add_float_data(f);
+    });
   }
 
   std::string reshape(const std::string& x, const std::vector<int64_t>& shape) {
@@ -229,59 +227,58 @@ class OnnxWriter {
 
   // ---------- layouts ----------
 
-  Val as_image(const Val& v, int i) {
-    if (v.layout == Layout::kImage) return v;
-    auto it = image_cache_.find(v.name);
-    if (it != image_cache_.end()) return it->second;
+  // `v` in `layout`, converted once per value name: `convert(r)` sets the name (and image_ref)
+  // of `r`, a copy of `v` already marked with the new layout.
+  template <class Convert>
+  Val converted(const Val& v, Layout layout, std::map<std::string, Val>& cache, Convert&& convert) {
+    if (v.layout == layout) return v;
+    auto it = cache.find(v.name);
+    if (it != cache.end()) return it->second;
     Val r = v;
-    r.layout = Layout::kImage;
-    r.image_ref.clear();
-    if (v.layout == Layout::kTokens) {
-      if (v.image_ref.empty()) fail(i, "a token sequence that did not come from an image");
-      auto s = shape_cache_.find(v.image_ref);
-      if (s == shape_cache_.end())
-        s = shape_cache_.emplace(v.image_ref, emit("Shape", {v.image_ref}, "")).first;
-      r.name = emit("Reshape", {transpose(v.name, {0, 2, 1}), s->second}, "");
-    } else if (v.layout == Layout::kVector) {
-      r.name = reshape(v.name, {0, -1, 1, 1});
-    } else {
-      fail(i, "attention scores used outside attention");
-    }
-    image_cache_[v.name] = r;
+    r.layout = layout;
+    convert(r);
+    cache[v.name] = r;
     return r;
+  }
+
+  Val as_image(const Val& v, int i) {
+    return converted(v, Layout::kImage, image_cache_, [&](Val& r) {
+      r.image_ref.clear();
+      if (v.layout == Layout::kTokens) {
+        if (v.image_ref.empty()) fail(i, "a token sequence that did not come from an image");
+        auto s = shape_cache_.find(v.image_ref);
+        if (s == shape_cache_.end())
+          s = shape_cache_.emplace(v.image_ref, emit("Shape", {v.image_ref}, "")).first;
+        r.name = emit("Reshape", {transpose(v.name, {0, 2, 1}), s->second}, "");
+      } else if (v.layout == Layout::kVector) {
+        r.name = reshape(v.name, {0, -1, 1, 1});
+      } else {
+        fail(i, "attention scores used outside attention");
+      }
+    });
   }
 
   Val as_tokens(const Val& v, int i) {
-    if (v.layout == Layout::kTokens) return v;
-    auto it = tokens_cache_.find(v.name);
-    if (it != tokens_cache_.end()) return it->second;
-    Val r = v;
-    r.layout = Layout::kTokens;
-    if (v.layout == Layout::kImage) {
-      r.name = transpose(reshape(v.name, {0, 0, -1}), {0, 2, 1});
-      r.image_ref = v.name;
-    } else if (v.layout == Layout::kVector) {
-      r.name = reshape(v.name, {0, 1, -1});
-      r.image_ref.clear();
-    } else {
-      fail(i, "attention scores used outside attention");
-    }
-    tokens_cache_[v.name] = r;
-    return r;
+    return converted(v, Layout::kTokens, tokens_cache_, [&](Val& r) {
+      if (v.layout == Layout::kImage) {
+        r.name = transpose(reshape(v.name, {0, 0, -1}), {0, 2, 1});
+        r.image_ref = v.name;
+      } else if (v.layout == Layout::kVector) {
+        r.name = reshape(v.name, {0, 1, -1});
+        r.image_ref.clear();
+      } else {
+        fail(i, "attention scores used outside attention");
+      }
+    });
   }
 
   Val as_vector(const Val& v, int i) {
-    if (v.layout == Layout::kVector) return v;
     if (v.layout == Layout::kHeads) fail(i, "attention scores used outside attention");
-    auto it = vector_cache_.find(v.name);
-    if (it != vector_cache_.end()) return it->second;
-    Val r = v;
-    r.layout = Layout::kVector;
-    r.image_ref.clear();
-    r.name = reshape(v.name, {0, -1});
-    if (v.layout == Layout::kImage) r.channels = 0;  // C*H*W unless H = W = 1
-    vector_cache_[v.name] = r;
-    return r;
+    return converted(v, Layout::kVector, vector_cache_, [&](Val& r) {
+      r.image_ref.clear();
+      r.name = reshape(v.name, {0, -1});
+      if (v.layout == Layout::kImage) r.channels = 0;  // C*H*W unless H = W = 1
+    });
   }
 
   // ---------- nodes ----------

@@ -623,7 +623,23 @@ class OnnxReader {
     nodes_[n].fused_op = op;
     nodes_[n].pattern = pattern;
   }
+  // Absorbs `parts` into `head`, which becomes one `op` node.
+  void fuse_into(int32_t head, const std::vector<int32_t>& parts, Op op, std::string_view pattern) {
+    for (int32_t p : parts) absorb(p, head);
+    make_head(head, op, pattern);
+  }
+  // A norm's scale (Mul) or shift (Add): when the sole consumer of `head` is an `op_type` node
+  // with a constant operand, that constant becomes a weight and the node the new head.
+  void take_affine(const char* op_type, int32_t& head, std::vector<int32_t>& parts,
+                   std::vector<std::pair<int32_t, char>>& weights) {
+    const int32_t n = sole_consumer(out0(head));
+    if (!is(n, op_type) || !free_node(n) || const_operand(n) < 0) return;
+    weights.push_back({const_operand(n), 'w'});
+    parts.push_back(head);
+    head = n;
+  }
   void fuse_layer_norm(int32_t d);
+  void fuse_group_norm(int32_t n);
   void fuse_rms_norm(int32_t q);
   void fuse_gelu(int32_t core);
   void fuse_gated_activation(int32_t mul);
@@ -660,34 +676,25 @@ class OnnxReader {
 
 void OnnxReader::register_graph(const onnx::GraphProto& g, bool main,
                                 const std::vector<int32_t>& aliases) {
-  for (const auto& t : g.initializer()) {
+  // An initializer named and typed by `t` with shape `dims`: a constant that is its own
+  // parameter. `dense` is the tensor whose values can be read (none for sparse initializers).
+  auto add_initializer = [&](const onnx::TensorProto& t, const auto& dims,
+                             const onnx::TensorProto* dense) {
     int32_t v = new_value(t.name());
     Value& val = values_[v];
     val.kind = Kind::kConstant;
     val.initializer = true;
-    val.tensor = &t;
-    val.dims.assign(t.dims().begin(), t.dims().end());
+    val.tensor = dense;
+    val.dims.assign(dims.begin(), dims.end());
     val.dims_known = true;
     val.elem_type = t.data_type();
     val.root_param = new_param(t.name(), val.dims, val.elem_type, false);
     val.origins = {val.root_param};
     if (!t.name().empty()) names_[t.name()] = v;
     if (main) ++main_initializers_;
-  }
-  for (const auto& st : g.sparse_initializer()) {
-    const auto& t = st.values();
-    int32_t v = new_value(t.name());
-    Value& val = values_[v];
-    val.kind = Kind::kConstant;
-    val.initializer = true;
-    val.dims.assign(st.dims().begin(), st.dims().end());
-    val.dims_known = true;
-    val.elem_type = t.data_type();
-    val.root_param = new_param(t.name(), val.dims, val.elem_type, false);
-    val.origins = {val.root_param};
-    if (!t.name().empty()) names_[t.name()] = v;
-    if (main) ++main_initializers_;
-  }
+  };
+  for (const auto& t : g.initializer()) add_initializer(t, t.dims(), &t);
+  for (const auto& st : g.sparse_initializer()) add_initializer(st.values(), st.dims(), nullptr);
   for (int i = 0; i < g.input_size(); ++i) {
     const auto& inp = g.input(i);
     if (main) {
@@ -1065,20 +1072,26 @@ void OnnxReader::fuse_layer_norm(int32_t d) {
   std::vector<int32_t> parts = {r1, sub, pw, r2, add, sqrt};
   std::vector<std::pair<int32_t, char>> weights;
   int32_t head = d;
-  int32_t m = sole_consumer(out0(d));
-  if (is(m, "Mul") && free_node(m) && const_operand(m) >= 0) {
-    weights.push_back({const_operand(m), 'w'});
-    parts.push_back(head);
-    head = m;
-  }
-  int32_t b = sole_consumer(out0(head));
-  if (is(b, "Add") && free_node(b) && const_operand(b) >= 0) {
-    weights.push_back({const_operand(b), 'w'});
-    parts.push_back(head);
-    head = b;
-  }
-  for (int32_t p : parts) absorb(p, head);
-  make_head(head, Op::kLayerNorm, "layer_norm");
+  take_affine("Mul", head, parts, weights);
+  take_affine("Add", head, parts, weights);
+  fuse_into(head, parts, Op::kLayerNorm, "layer_norm");
+  nodes_[head].weights = std::move(weights);
+}
+
+// GroupNorm as exporters before opset 18 write it, matched at its InstanceNormalization:
+//   Reshape(X, [N, G, -1]) -> InstanceNormalization(scale = 1s, bias = 0s of size G) ->
+//   Reshape(back) [* weight (C)] [+ bias (C)]  ->  one `gn` (shape (C,1,1,1), 2C params).
+// The instance norm's exporter-made unit scale and zero bias are not parameters of the model.
+void OnnxReader::fuse_group_norm(int32_t n) {
+  if (!free_node(n) || !is(prod(in(n, 0)), "Reshape") || act(in(n, 1)) || act(in(n, 2))) return;
+  const int32_t post = sole_consumer(out0(n));
+  if (!is(post, "Reshape") || !free_node(post)) return;
+  std::vector<int32_t> parts = {n};
+  std::vector<std::pair<int32_t, char>> weights;
+  int32_t head = post;
+  take_affine("Mul", head, parts, weights);
+  take_affine("Add", head, parts, weights);
+  fuse_into(head, parts, Op::kGroupNorm, "group_norm");
   nodes_[head].weights = std::move(weights);
 }
 
@@ -1112,14 +1125,8 @@ void OnnxReader::fuse_rms_norm(int32_t q) {
   }
   int32_t head = norm;
   std::vector<std::pair<int32_t, char>> weights;
-  const int32_t w = sole_consumer(out0(norm));
-  if (is(w, "Mul") && free_node(w) && const_operand(w) >= 0) {
-    weights.push_back({const_operand(w), 'w'});
-    parts.push_back(norm);
-    head = w;
-  }
-  for (int32_t p : parts) absorb(p, head);
-  make_head(head, Op::kRmsNorm, "rms_norm");
+  take_affine("Mul", head, parts, weights);
+  fuse_into(head, parts, Op::kRmsNorm, "rms_norm");
   nodes_[head].weights = std::move(weights);
 }
 
@@ -1197,8 +1204,7 @@ void OnnxReader::fuse_gelu(int32_t core) {
     parts.push_back(hx);
     head = m;
   }
-  for (int32_t p : parts) absorb(p, head);
-  make_head(head, Op::kGelu, "gelu");
+  fuse_into(head, parts, Op::kGelu, "gelu");
 }
 
 // x * Sigmoid(x) -> silu; x * HardSigmoid(x) -> hardswish; x * Tanh(Softplus(x)) -> mish.
@@ -1651,6 +1657,9 @@ ArchGraph OnnxReader::run(const ImportOptions& options) {
   for (size_t i = 0; i < nodes_.size(); ++i)
     if (nodes_[i].active && is(static_cast<int32_t>(i), "Div"))
       fuse_layer_norm(static_cast<int32_t>(i));
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    if (nodes_[i].active && is(static_cast<int32_t>(i), "InstanceNormalization"))
+      fuse_group_norm(static_cast<int32_t>(i));
   for (size_t i = 0; i < nodes_.size(); ++i)
     if (nodes_[i].active && is(static_cast<int32_t>(i), "Sqrt") &&
         free_node(static_cast<int32_t>(i)))
