@@ -17,6 +17,7 @@
 #include "archbert/importer.h"
 #include "archbert/system.h"
 #include "archbert/zoo.h"
+#include "archbert/zoo_dataset.h"
 
 using namespace archbert;
 
@@ -169,6 +170,12 @@ int main(int argc, char** argv) {
   add_generate_options(data_qa);
   data_qa->add_option("--answers", gen.answers,
                       "answers.json of the train split (required for --split val)");
+  auto* data_zoo = data->add_subcommand(
+      "zoo", "Zoo (TVHF): real architectures with descriptions, ACD pairs and BACD quartets");
+  std::string zoo_out;
+  uint64_t zoo_seed = 0;
+  data_zoo->add_option("--out", zoo_out, "Output dataset directory")->required();
+  data_zoo->add_option("--seed", zoo_seed, "Seed (same seed: byte-identical output)");
   auto* data_stats = data->add_subcommand("stats", "The paper's Table 1 for a dataset directory");
   std::string stats_dir, stats_role;
   bool stats_json = false;
@@ -228,6 +235,23 @@ int main(int argc, char** argv) {
                     static_cast<long long>(t.texts), static_cast<long long>(t.positives),
                     t.seconds);
       }
+    } else if (data_zoo->parsed()) {
+      ZooDatasetOptions o;
+      o.out_dir = zoo_out;
+      o.seed = zoo_seed;
+      ZooDatasetReport r = generate_zoo_dataset(o);
+      std::printf(
+          "zoo: %lld graphs (%lld BN-folded variants), %lld families\n"
+          "  AR texts: %lld positive, %lld negative; train %lld, val %lld\n"
+          "  ACD pairs: train %lld, val %lld (%lld similar); BACD quartets: train %lld, val %lld "
+          "(%lld positive)\n  %.1f s\n",
+          static_cast<long long>(r.graphs), static_cast<long long>(r.folded),
+          static_cast<long long>(r.families), static_cast<long long>(r.positives),
+          static_cast<long long>(r.negatives), static_cast<long long>(r.texts_train),
+          static_cast<long long>(r.texts_val), static_cast<long long>(r.acd_train),
+          static_cast<long long>(r.acd_val), static_cast<long long>(r.acd_positive),
+          static_cast<long long>(r.bacd_train), static_cast<long long>(r.bacd_val),
+          static_cast<long long>(r.bacd_positive), r.seconds);
     } else if (data_stats->parsed()) {
       DatasetStats st = dataset_stats(stats_dir, stats_role);
       if (stats_json) {

@@ -37,7 +37,8 @@ struct DatasetStats {
 std::vector<std::string> text_tokens(std::string_view text);
 
 // Table 1 for sample file `role` of dataset directory `dir` (a manifest files entry ending in
-// ".jsonl"; the text of a sample is its "text" or "question", its graphs "graph" or "a" and "b").
+// ".jsonl"; the text of a sample is its "text" or "question" (ACD pairs have none: text columns
+// stay 0), its graphs "graph" or "a" and "b").
 // An empty role picks the only sample file; a directory without one gives the graph columns over
 // all its graphs and zero samples. Throws Error(kBadInput) naming the directory when `role` is
 // ambiguous or absent, and naming the file on a malformed line or graph index.

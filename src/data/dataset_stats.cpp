@@ -151,6 +151,8 @@ DatasetStats dataset_stats(const std::string& dir, const std::string& role) {
       const char* field = j.contains("text")       ? "text"
                           : j.contains("question") ? "question"
                                                    : nullptr;
+      // ACD pairs ({"a", "b", "label"}) have no text: they count as samples and graphs only.
+      if (!field && j.contains("a") && j.contains("b")) continue;
       if (!field || !j[field].is_string())
         throw_bad_input(where, "no \"text\" or \"question\" string");
       const std::string& t = j[field].get_ref<const std::string&>();

@@ -504,7 +504,8 @@ json claim_json(const StatedFact& f) {
   json j = json::object();
   j["kind"] = f.kind;
   if (!f.cls.empty()) j["class"] = f.cls;
-  if (f.kind == "count" || f.kind == "total" || f.kind == "params") j["value"] = f.value;
+  // Every numeric kind (AutoNet's count / total / params, the Zoo's depth / attention / ...).
+  if (f.kind != "has" && f.kind != "lacks" && f.kind != "kernel") j["value"] = f.value;
   if (f.unit != 0) j["unit"] = f.unit;
   if (!f.kernel.empty()) j["kernel"] = f.kernel;
   j["holds"] = f.holds;

@@ -1,0 +1,132 @@
+#pragma once
+// The Zoo dataset (our TVHF; issue 3 item 4, docs/datasets.md "Zoo"): every zoo graph (tv: and
+// hf:, plus each torchvision model's BN-folded variant) with human-written descriptions
+// (data/zoo/descriptions/{families,models}.json), sentences computed from the graphs, negatives
+// drawn from other families, and ACD pairs and BACD quartets.
+//
+//   generate_zoo_dataset({.data_dir = "data", .out_dir = "zoo-ds", .seed = 0});
+//
+// writes DIR/manifest.json (generator "zoo"), graphs.bin, texts_{train,val}.jsonl (AR samples),
+// acd_{train,val}.jsonl, bacd_{train,val}.jsonl, families.json (a copy of the family table) and
+// models.json (graph index -> model, family, base design).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "archbert/dataset.h"
+#include "archbert/graph.h"
+
+namespace archbert {
+
+// Bump whenever the same inputs and seed would give different files.
+constexpr int kZooDatasetVersion = 1;
+
+// Negatives without a checkable claim must have a TF-IDF cosine below this to every positive of
+// the model (docs/datasets.md explains the choice); negatives with a claim must be clearly false
+// of the model's graph (zoo_fact_clearly_false) instead.
+constexpr double kZooNegativeSimilarityThreshold = 0.20;
+
+struct ZooDatasetOptions {
+  std::string data_dir;  // folder holding zoo/tv, zoo/hf, zoo/descriptions; empty: data_dir()
+  std::string out_dir;
+  uint64_t seed = 0;
+  int negatives_per_positive = 10;
+  double similarity_threshold = kZooNegativeSimilarityThreshold;
+  int bacd_positives_per_pair = 20;  // at most this many positive quartets per similar pair
+};
+
+// One positive sentence of a model.
+struct ZooSentence {
+  std::string text;
+  std::string source;               // "family", "model" or "graph"
+  std::optional<StatedFact> claim;  // graph sentences: the fact stated (zoo_fact_holds)
+};
+
+// One graph of the dataset with what is known about it.
+struct ZooModel {
+  std::string name;         // "tv:resnet18", "tv:resnet18.folded", "hf:bert-base-uncased"
+  std::string variant_of;   // folded variants: the unfolded model's name
+  std::string family;       // key of families.json
+  std::string base_design;  // families.json base_design
+  ArchGraph graph;
+  std::vector<ZooSentence> positives;  // distinct (normalised) texts
+};
+
+// Everything read from the data folder, in graph order (sorted by name, each folded variant
+// right after its model).
+struct ZooCorpus {
+  std::vector<ZooModel> models;
+  std::string families_json;             // the family table, verbatim
+  int64_t models_without_sentences = 0;  // zoo models models.json does not describe
+};
+
+// Reads the zoo and the description files. Throws Error(kBadInput) naming the file and the entry
+// on malformed JSON, a model without a known family, or a described model absent from the zoo.
+ZooCorpus load_zoo_corpus(const std::string& data_dir);
+
+// Sentences computed from a graph, each with its claim: parameters (rounded to 3 significant
+// digits), depth, total layers, counts of notable layer classes, attention and normalisation.
+std::vector<ZooSentence> graph_sentences(const ArchGraph& graph);
+
+// Whether a stated fact is true of the graph: fact_holds (descriptions.h) for has / lacks / count
+// / total / params / kernel, and
+//   depth      stats.depth == value
+//   attention  value == attention sites (softmax nodes feeding a matmul, plus attention nodes)
+//   norm_free  no normalisation node           bn_folded  graph.bn_folded == (value != 0)
+bool zoo_fact_holds(const StatedFact& fact, const ArchGraph& graph);
+
+// Whether a fact is false of the graph by a clear margin, so that it can serve as a negative:
+// a stated number at least 15% (params) or 10% (counts, totals, depth, attention sites; at least
+// 1, totals and depth 2) away from the truth (data/facts.h, as AutoNet's wrong numbers); any
+// other kind simply false.
+bool zoo_fact_clearly_false(const StatedFact& fact, const ArchGraph& graph);
+
+// Lower-cased tokens (text_tokens, dataset_stats.h) joined by single spaces.
+std::string normalize_sentence(std::string_view text);
+// Split of a sentence: 80% train / 20% val by a hash of (seed, normalised text).
+DatasetSplit zoo_text_split(std::string_view text, uint64_t seed);
+// ACD label: same family or same base design.
+bool zoo_models_similar(const ZooModel& a, const ZooModel& b);
+
+// TF-IDF-weighted cosine similarity over lower-cased word unigrams and bigrams, with the IDF
+// idf(t) = ln((1 + N) / (1 + df(t))) + 1 over the N documents given (smoothed as scikit-learn's).
+class TfidfSimilarity {
+ public:
+  explicit TfidfSimilarity(const std::vector<std::string>& documents);
+  // Cosine in [0, 1]. Terms unseen in the documents get the IDF of a term seen once.
+  double operator()(std::string_view a, std::string_view b) const;
+
+  using Vector = std::vector<std::pair<int32_t, double>>;  // sorted term ids, unit length
+  Vector vector(std::string_view text) const;
+  static double cosine(const Vector& a, const Vector& b);
+
+ private:
+  int32_t term_id(const std::string& term) const;
+  std::unordered_map<std::string, int32_t> ids_;
+  std::vector<double> idf_;
+  double unseen_idf_ = 1;
+};
+
+struct ZooDatasetReport {
+  int64_t graphs = 0, folded = 0, families = 0;
+  int64_t positives = 0, negatives = 0;  // AR samples
+  int64_t texts_train = 0, texts_val = 0;
+  int64_t acd_train = 0, acd_val = 0, acd_positive = 0;
+  int64_t bacd_train = 0, bacd_val = 0, bacd_positive = 0;
+  int64_t candidates = 0;        // negative candidates examined
+  int64_t rejected_similar = 0;  // of which (no claim) too similar to a positive
+  int64_t rejected_true = 0;     // of which (a claim) not clearly false of the model
+  int64_t negatives_with_claim = 0;
+  std::vector<double> best_similarity;  // of every examined candidate without a claim, sorted
+  double seconds = 0;
+};
+
+// Writes the dataset directory (see the top of this file). Deterministic: the same inputs and
+// seed give byte-identical files.
+ZooDatasetReport generate_zoo_dataset(const ZooDatasetOptions& options);
+
+}  // namespace archbert

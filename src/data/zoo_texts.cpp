@@ -1,0 +1,289 @@
+// The Zoo dataset's texts (zoo_dataset.h): sentences computed from a graph and checked against
+// it, sentence normalisation and splitting, and the TF-IDF similarity used to reject negatives
+// that paraphrase a positive.
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <set>
+
+#include "archbert/dataset_stats.h"
+#include "archbert/descriptions.h"
+#include "archbert/zoo_dataset.h"
+#include "data/facts.h"
+#include "data/rng.h"
+
+namespace archbert {
+namespace {
+
+// Layer classes worth a count sentence, with singular and plural wording.
+struct NotableClass {
+  const char* cls;
+  const char* one;
+  const char* many;
+};
+constexpr NotableClass kNotable[] = {
+    {"Conv2d", "standard convolution", "standard convolutions"},
+    {"Sep_conv2d", "depthwise (grouped) convolution", "depthwise (grouped) convolutions"},
+    {"Dil_conv2d", "dilated convolution", "dilated convolutions"},
+    {"ConvTranspose2d", "transposed convolution", "transposed convolutions"},
+    {"Linear", "linear (fully connected) layer", "linear (fully connected) layers"},
+    {"Embedding", "embedding table", "embedding tables"},
+    {"BatchNorm2d", "batch normalisation layer", "batch normalisation layers"},
+    {"LayerNorm", "layer normalisation layer", "layer normalisation layers"},
+    {"GroupNorm", "group normalisation layer", "group normalisation layers"},
+    {"RMSNorm", "RMS normalisation layer", "RMS normalisation layers"},
+    {"MaxPool2d", "max-pooling layer", "max-pooling layers"},
+};
+
+// Normalisation classes for the "normalises with" sentence, in order of preference.
+constexpr NotableClass kNorms[] = {
+    {"BatchNorm2d", "batch normalisation", ""},       {"LayerNorm", "layer normalisation", ""},
+    {"GroupNorm", "group normalisation", ""},         {"RMSNorm", "RMS normalisation", ""},
+    {"InstanceNorm2d", "instance normalisation", ""},
+};
+
+// "11,689,512" style grouping.
+std::string grouped(int64_t v) {
+  std::string s = std::to_string(v), out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i && (s.size() - i) % 3 == 0) out += ',';
+    out += s[i];
+  }
+  return out;
+}
+
+// Parameters as a person says them: three significant digits, "11.7 million", "1.1 billion",
+// "560 thousand". Returns the text and sets the rounded value and unit.
+std::string spoken_params(int64_t params, int64_t& value, int64_t& unit) {
+  int digits = 1;
+  for (int64_t p = params; p >= 10; p /= 10) ++digits;
+  unit = 1;
+  for (int i = 0; i < digits - 3; ++i) unit *= 10;
+  value = data::round_to(params, unit);
+  if (value < 1000) return grouped(value);
+  const int64_t scale = value >= 1'000'000'000 ? 1'000'000'000
+                        : value >= 1'000'000   ? 1'000'000
+                                               : 1000;
+  const char* word = scale == 1'000'000'000 ? "billion"
+                     : scale == 1'000'000   ? "million"
+                                            : "thousand";
+  const int64_t whole = value / scale;
+  std::string frac = std::to_string(value % scale + scale).substr(1);  // zero-padded
+  // Keep the digits the unit resolves, then drop trailing zeros.
+  int decimals = 0;
+  for (int64_t u = unit; u < scale; u *= 10) ++decimals;
+  frac = frac.substr(0, decimals);
+  while (!frac.empty() && frac.back() == '0') frac.pop_back();
+  return grouped(whole) + (frac.empty() ? "" : "." + frac) + " " + word;
+}
+
+// Attention sites: `attention` nodes, and softmax nodes whose output reaches a matmul directly
+// or through at most 3 dropout / mul / div nodes (attention dropout, head masks: BERT's
+// softmax -> dropout -> matmul).
+int64_t attention_sites(const ArchGraph& g) {
+  std::vector<std::vector<int32_t>> succ(g.nodes.size());
+  for (const Edge& e : g.edges) succ[e.src].push_back(e.dst);
+  auto reaches_matmul = [&](int32_t from) {
+    std::vector<int32_t> frontier = {from};
+    for (int hop = 0; hop < 4 && !frontier.empty(); ++hop) {
+      std::vector<int32_t> next;
+      for (int32_t v : frontier)
+        for (int32_t w : succ[v]) {
+          const Op op = g.nodes[w].op;
+          if (op == Op::kMatmul) return true;
+          if (op == Op::kDropout || op == Op::kMul || op == Op::kDiv) next.push_back(w);
+        }
+      frontier = std::move(next);
+    }
+    return false;
+  };
+  int64_t n = 0;
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    n += g.nodes[i].op == Op::kAttention ||
+         (g.nodes[i].op == Op::kSoftmax && reaches_matmul(static_cast<int32_t>(i)));
+  return n;
+}
+
+int64_t norm_nodes(const ArchGraph& g) {
+  int64_t n = 0;
+  for (const Node& node : g.nodes) n += op_group(node.op) == OpGroup::norm;
+  return n;
+}
+
+StatedFact fact(std::string kind, std::string cls, int64_t value, int64_t unit = 0) {
+  StatedFact f;
+  f.kind = std::move(kind);
+  f.cls = std::move(cls);
+  f.value = value;
+  f.unit = unit;
+  f.holds = true;
+  return f;
+}
+
+// Word unigrams and bigrams of a text.
+std::vector<std::string> terms(std::string_view text) {
+  const std::vector<std::string> toks = text_tokens(text);
+  std::vector<std::string> out = toks;
+  for (size_t i = 1; i < toks.size(); ++i) out.push_back(toks[i - 1] + " " + toks[i]);
+  return out;
+}
+
+}  // namespace
+
+std::vector<ZooSentence> graph_sentences(const ArchGraph& g) {
+  const GraphStats st = g.stats();
+  std::vector<ZooSentence> out;
+  auto add = [&](std::string text, StatedFact f) {
+    out.push_back({std::move(text), "graph", std::move(f)});
+  };
+  int64_t value = 0, unit = 1;
+  const std::string spoken = spoken_params(g.params, value, unit);
+  add("The model has about " + spoken + " trainable parameters.", fact("params", "", value, unit));
+  add("Its longest path from input to output runs through " + std::to_string(st.depth) +
+          " operations.",
+      fact("depth", "", st.depth));
+  const int64_t total = total_layers(st);
+  add("Counting activations, normalisations and pooling, it is built from " + grouped(total) +
+          " layers.",
+      fact("total", "", total));
+  for (const NotableClass& c : kNotable) {
+    const int64_t n = data::inventory_count(st, c.cls);
+    if (n == 0) continue;
+    add("It contains " + (n == 1 ? std::string("a single ") + c.one : grouped(n) + " " + c.many) +
+            ".",
+        fact("count", c.cls, n));
+  }
+  const int64_t att = attention_sites(g);
+  if (att > 0)
+    add("It computes attention in " + grouped(att) + (att == 1 ? " place" : " places") +
+            ", each a softmax over matrix-product scores.",
+        fact("attention", "", att));
+  else
+    add("The network uses no attention mechanism.", fact("attention", "", 0));
+  bool normed = false;
+  for (const NotableClass& c : kNorms)
+    if (data::inventory_count(st, c.cls) > 0) {
+      add(std::string("It normalises activations with ") + c.one + ".", fact("has", c.cls, 1));
+      normed = true;
+      break;
+    }
+  if (!normed && norm_nodes(g) == 0)
+    add("It has no normalisation layers.", fact("norm_free", "", 1));
+  if (g.bn_folded)
+    add("Its batch normalisation has been folded into the preceding convolutions, as inference "
+        "exports do.",
+        fact("bn_folded", "", 1));
+  return out;
+}
+
+bool zoo_fact_holds(const StatedFact& f, const ArchGraph& g) {
+  if (f.kind == "depth") return g.stats().depth == f.value;
+  if (f.kind == "attention") return attention_sites(g) == f.value;
+  if (f.kind == "norm_free") return norm_nodes(g) == 0;
+  if (f.kind == "bn_folded") return g.bn_folded == (f.value != 0);
+  return fact_holds(f, g.stats(), g.params);
+}
+
+bool zoo_fact_clearly_false(const StatedFact& f, const ArchGraph& g) {
+  if (zoo_fact_holds(f, g)) return false;
+  const GraphStats st = g.stats();
+  int64_t truth = 0, margin = 0;
+  if (f.kind == "params") {
+    truth = g.params;
+    margin = data::param_margin(truth);
+  } else if (f.kind == "count") {
+    truth = data::inventory_count(st, f.cls);
+    margin = data::count_margin(truth);
+  } else if (f.kind == "attention") {
+    truth = attention_sites(g);
+    margin = data::count_margin(truth);
+  } else if (f.kind == "total" || f.kind == "depth") {
+    truth = f.kind == "total" ? total_layers(st) : st.depth;
+    margin = data::total_margin(truth);
+  } else {
+    return true;  // has / lacks / kernel / norm_free / bn_folded: false is false
+  }
+  return std::llabs(f.value - truth) >= margin;
+}
+
+std::string normalize_sentence(std::string_view text) {
+  std::string out;
+  for (const std::string& t : text_tokens(text)) out += (out.empty() ? "" : " ") + t;
+  return out;
+}
+
+DatasetSplit zoo_text_split(std::string_view text, uint64_t seed) {
+  const uint64_t h =
+      data::mix(data::mix(0x5A6F6F5465787431ull, seed), data::tag_hash(normalize_sentence(text)));
+  return h % 100 < 80 ? DatasetSplit::kTrain : DatasetSplit::kVal;
+}
+
+bool zoo_models_similar(const ZooModel& a, const ZooModel& b) {
+  return a.family == b.family || (!a.base_design.empty() && a.base_design == b.base_design);
+}
+
+TfidfSimilarity::TfidfSimilarity(const std::vector<std::string>& documents) {
+  std::vector<int64_t> df;
+  for (const std::string& d : documents) {
+    std::vector<std::string> ts = terms(d);
+    std::sort(ts.begin(), ts.end());
+    ts.erase(std::unique(ts.begin(), ts.end()), ts.end());
+    for (const std::string& t : ts) {
+      auto [it, inserted] = ids_.emplace(t, static_cast<int32_t>(df.size()));
+      if (inserted) df.push_back(0);
+      ++df[it->second];
+    }
+  }
+  const double n = static_cast<double>(documents.size());
+  for (int64_t d : df) idf_.push_back(std::log((1 + n) / (1 + static_cast<double>(d))) + 1);
+  unseen_idf_ = std::log((1 + n) / 2) + 1;
+}
+
+int32_t TfidfSimilarity::term_id(const std::string& term) const {
+  const auto it = ids_.find(term);
+  return it == ids_.end() ? -1 : it->second;
+}
+
+TfidfSimilarity::Vector TfidfSimilarity::vector(std::string_view text) const {
+  // Term frequency x IDF; unseen terms get negative ids (distinct per term within this text,
+  // so they never match another text's unseen terms: they are absent from the corpus).
+  std::map<int64_t, double> w;
+  std::map<std::string, int32_t> unseen;
+  for (const std::string& t : terms(text)) {
+    const int32_t id = term_id(t);
+    if (id >= 0) {
+      w[id] += idf_[id];
+    } else {
+      auto [it, ins] = unseen.emplace(t, -1 - static_cast<int32_t>(unseen.size()));
+      w[it->second] += unseen_idf_;
+    }
+  }
+  double norm = 0;
+  for (const auto& [id, x] : w) norm += x * x;
+  norm = std::sqrt(norm);
+  Vector v;
+  for (const auto& [id, x] : w)
+    if (id >= 0) v.push_back({static_cast<int32_t>(id), x / norm});
+  return v;
+}
+
+double TfidfSimilarity::cosine(const Vector& a, const Vector& b) {
+  double s = 0;
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (a[i].first == b[j].first)
+      s += a[i++].second * b[j++].second;
+    else if (a[i].first < b[j].first)
+      ++i;
+    else
+      ++j;
+  }
+  return std::min(1.0, s);
+}
+
+double TfidfSimilarity::operator()(std::string_view a, std::string_view b) const {
+  return cosine(vector(a), vector(b));
+}
+
+}  // namespace archbert

@@ -1,0 +1,534 @@
+// Tests of the Zoo dataset generator (src/data/zoo_dataset.cpp, zoo_texts.cpp) on a small data
+// folder made here: a few real Hugging Face configs of the repo's zoo, two hand-built tv graphs
+// (one with a BN-folded variant) and fixture description files. When the repo's own description
+// files exist, the same invariants are checked on the real zoo.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "archbert/dataset.h"
+#include "archbert/dataset_stats.h"
+#include "archbert/error.h"
+#include "archbert/graph_io.h"
+#include "archbert/zoo_dataset.h"
+
+namespace archbert {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// input -> (conv -> [bn] -> relu) x convs -> glob_avg -> linear -> output.
+ArchGraph tiny_cnn(const std::string& name, int convs, bool folded) {
+  GraphBuilder b(name);
+  int prev = b.add(Op::kInput, "x");
+  int64_t params = 0;
+  int64_t c_in = 3;
+  for (int i = 0; i < convs; ++i) {
+    Node conv;
+    conv.op = Op::kConv;
+    conv.shape = Shape4{16, c_in, 3, 3};
+    conv.kernel = Kernel2{3, 3};
+    conv.params = 16 * c_in * 9 + (folded ? 16 : 0);
+    conv.name = "features." + std::to_string(i) + ".conv";
+    params += conv.params;
+    int id = b.add(conv);
+    b.connect(prev, id);
+    prev = id;
+    if (!folded) {
+      Node bn;
+      bn.op = Op::kBatchNorm;
+      bn.shape = Shape4{16, 1, 1, 1};
+      bn.params = 32;
+      bn.name = "features." + std::to_string(i) + ".bn";
+      params += 32;
+      id = b.add(bn);
+      b.connect(prev, id);
+      prev = id;
+    }
+    id = b.add(Op::kRelu, "features." + std::to_string(i) + ".relu");
+    b.connect(prev, id);
+    prev = id;
+    c_in = 16;
+  }
+  int pool = b.add(Op::kGlobalAvgPool, "avgpool");
+  b.connect(prev, pool);
+  Node fc;
+  fc.op = Op::kLinear;
+  fc.shape = Shape4{10, 16, 1, 1};
+  fc.params = 170;
+  fc.name = "fc";
+  params += 170;
+  const int f = b.add(fc), out = b.add(Op::kOutput, "y");
+  b.connect(pool, f);
+  b.connect(f, out);
+  return b.finish(name, "json", params, folded);
+}
+
+void write_gz(const std::string& path, const std::string& text) {
+  write_file_atomic(path + ".tmp", text);
+  const std::string cmd = "gzip -n -c '" + path + ".tmp' > '" + path + "' && rm '" + path + ".tmp'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+}
+
+json family(const std::string& base, const std::string& modality,
+            const std::vector<std::string>& sentences) {
+  return {
+      {"base_design", base}, {"modality", modality}, {"task", "test"}, {"sentences", sentences}};
+}
+
+// The fixture data folder. Families: bert and distilbert share the base design "bert"; gpt2
+// and gpt_neo share "gpt"; vit, tinycnn and minivgg stand alone.
+json fixture_families() {
+  json f = json::object();
+  f["bert"] = family(
+      "bert", "text",
+      {"BERT was introduced by Google researchers in 2018.",
+       "BERT is an encoder-only transformer pretrained with masked language modelling.",
+       "It reads the whole sentence at once, so every token attends to both its left and right "
+       "context.",
+       "Its pretraining also used next sentence prediction.",
+       "BERT is typically fine-tuned for classification, tagging and extractive question "
+       "answering."});
+  f["distilbert"] = family(
+      "bert", "text",
+      {"DistilBERT was released by Hugging Face in 2019.",
+       "It is a smaller BERT trained by knowledge distillation from a larger teacher.",
+       "DistilBERT keeps half of the teacher's layers and drops the token-type embeddings."});
+  f["gpt2"] = family("gpt", "text",
+                     {"GPT-2 was published by OpenAI in 2019.",
+                      "GPT-2 is a decoder-only transformer trained to predict the next token.",
+                      "Causal masking lets each position attend only to earlier positions.",
+                      "It places layer normalisation before each sub-block."});
+  f["gpt_neo"] =
+      family("gpt", "text",
+             {"GPT-Neo is an open reproduction of the GPT-3 design by EleutherAI from 2021.",
+              "GPT-Neo alternates global and local attention layers.",
+              "It was trained on the Pile dataset."});
+  f["vit"] = family("vit", "vision",
+                    {"The Vision Transformer was proposed by Google in 2020.",
+                     "ViT cuts an image into fixed-size patches and treats them as tokens.",
+                     "A learned class token gathers the image representation for classification.",
+                     "ViT needs large pretraining datasets to beat convolutional networks."});
+  f["tinycnn"] = family("tinycnn", "vision",
+                        {"TinyCNN is a toy convolutional network made for tests in 2026.",
+                         "It stacks three by three convolutions followed by ReLU.",
+                         "A global average pool and one linear classifier end the network."});
+  f["minivgg"] = family("minivgg", "vision",
+                        {"MiniVGG imitates the plain VGG style with a single convolution block.",
+                         "It has no residual connections.",
+                         "MiniVGG was designed as a baseline for image classification."});
+  return {{"families", f}};
+}
+
+json fixture_models() {
+  json m = json::object();
+  auto add = [&](const std::string& name, const std::string& fam,
+                 const std::vector<std::string>& s) {
+    m[name] = {{"family", fam}, {"sentences", s}};
+  };
+  add("hf:bert-base-uncased", "bert",
+      {"This is the base BERT with 12 layers and a hidden size of 768.",
+       "It is the uncased English variant.", "It carries a masked language modelling head."});
+  add("hf:distilbert-base-uncased", "distilbert",
+      {"This DistilBERT has 6 layers.", "It lower-cases its input text."});
+  add("hf:gpt2", "gpt2",
+      {"This is the smallest GPT-2, with 12 layers.", "It has a tied language modelling head."});
+  add("hf:distilgpt2", "gpt2", {"DistilGPT2 is a distilled six-layer GPT-2."});
+  add("hf:EleutherAI/gpt-neo-125M", "gpt_neo", {"This is the 125M-parameter GPT-Neo."});
+  add("hf:google/vit-base-patch16-224", "vit",
+      {"This ViT-Base uses 16 by 16 pixel patches at 224 pixel resolution.",
+       "It was fine-tuned on ImageNet-1k."});
+  add("tv:tinycnn3", "tinycnn", {"This TinyCNN has three convolution blocks."});
+  add("tv:minivgg", "minivgg", {"This MiniVGG has a single convolution block."});
+  return {{"models", m}};
+}
+
+// Makes the fixture data folder under a fresh temp dir; returns the data dir.
+std::string make_fixture(const std::string& tag) {
+  const fs::path root =
+      fs::temp_directory_path() / ("archbert-zoo-" + tag + "-" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "zoo/hf");
+  fs::create_directories(root / "zoo/tv");
+  fs::create_directories(root / "zoo/descriptions");
+  const std::string repo_hf = std::string(ARCHBERT_SOURCE_DIR) + "/data/zoo/hf/";
+  json index = json::array();
+  const std::vector<std::pair<std::string, std::string>> hf = {
+      {"bert-base-uncased", "bert"},
+      {"distilbert-base-uncased", "distilbert"},
+      {"gpt2", "gpt2"},
+      {"distilgpt2", "gpt2"},
+      {"EleutherAI/gpt-neo-125M", "gpt_neo"},
+      {"google/vit-base-patch16-224", "vit"}};
+  for (const auto& [id, fam] : hf) {
+    std::string file = id;
+    for (size_t p; (p = file.find('/')) != std::string::npos;) file.replace(p, 1, "--");
+    fs::copy_file(repo_hf + file + ".json", root / "zoo/hf" / (file + ".json"));
+    index.push_back({{"name", id}, {"family", fam}, {"task", "nlp"}});
+  }
+  write_file_atomic((root / "zoo/hf/index.json").string(), index.dump(1));
+  json manifest = {{"tinycnn3", {{"family", "tinycnn"}, {"task", "classification"}}},
+                   {"minivgg", {{"family", "minivgg"}, {"task", "classification"}}},
+                   {"notconverted", {{"family", "tinycnn"}, {"task", "classification"}}}};
+  write_file_atomic((root / "zoo/tv/manifest.json").string(), manifest.dump(1));
+  write_gz((root / "zoo/tv/tinycnn3.json.gz").string(),
+           graph_to_json(tiny_cnn("tinycnn3", 3, false)));
+  write_gz((root / "zoo/tv/tinycnn3.folded.json.gz").string(),
+           graph_to_json(tiny_cnn("tinycnn3", 3, true)));
+  write_gz((root / "zoo/tv/minivgg.json.gz").string(),
+           graph_to_json(tiny_cnn("minivgg", 1, false)));
+  write_file_atomic((root / "zoo/descriptions/families.json").string(), fixture_families().dump(1));
+  write_file_atomic((root / "zoo/descriptions/models.json").string(), fixture_models().dump(1));
+  return root.string();
+}
+
+std::string read(const std::string& path) { return read_file(path); }
+
+// Every invariant of a generated directory, checked against the corpus it came from.
+void check_dataset(const std::string& data, const std::string& dir, const ZooDatasetOptions& opt,
+                   int64_t min_negatives_per_positive) {
+  const ZooCorpus corpus = load_zoo_corpus(data);
+  const auto& models = corpus.models;
+  const size_t n = models.size();
+  const GraphStore store = open_dataset_graphs(dir);
+  ASSERT_EQ(store.size(), static_cast<int64_t>(n));
+
+  // Positives per model, by normalised text; the IDF corpus as the generator builds it.
+  std::vector<std::set<std::string>> pos(n);
+  std::vector<std::string> docs;
+  std::set<std::string> seen;
+  for (size_t i = 0; i < n; ++i)
+    for (const ZooSentence& s : models[i].positives) {
+      const std::string k = normalize_sentence(s.text);
+      pos[i].insert(k);
+      if (seen.insert(k).second) docs.push_back(s.text);
+    }
+  const TfidfSimilarity sim(docs);
+
+  // Computed sentences hold on the graph (as stored in graphs.bin), and each one carries a claim.
+  for (size_t i = 0; i < n; ++i) {
+    const ArchGraph g = store.get(static_cast<int64_t>(i));
+    EXPECT_EQ(g.params, models[i].graph.params);
+    int computed = 0;
+    for (const ZooSentence& s : models[i].positives)
+      if (s.source == "graph") {
+        ++computed;
+        ASSERT_TRUE(s.claim.has_value()) << s.text;
+        EXPECT_TRUE(zoo_fact_holds(*s.claim, g)) << models[i].name << ": " << s.text;
+      }
+    EXPECT_GE(computed, 4) << models[i].name;
+  }
+
+  // AR samples: splits disjoint by text; positives are the model's; negatives come from
+  // dissimilar models, are below the threshold to every positive, and their claims are false.
+  std::set<std::string> split_texts[2];
+  int64_t positives = 0, negatives = 0;
+  for (int sp = 0; sp < 2; ++sp) {
+    for (const ArSample& a :
+         read_ar_samples(dir + (sp ? "/texts_val.jsonl" : "/texts_train.jsonl"))) {
+      const std::string k = normalize_sentence(a.text);
+      split_texts[sp].insert(k);
+      EXPECT_EQ(zoo_text_split(a.text, opt.seed), sp ? DatasetSplit::kVal : DatasetSplit::kTrain);
+      const size_t i = static_cast<size_t>(a.graph);
+      ASSERT_LT(i, n);
+      const ArchGraph& g = models[i].graph;
+      for (const StatedFact& f : a.claims) {
+        EXPECT_EQ(f.holds, a.label == 1) << a.text;
+        EXPECT_EQ(zoo_fact_holds(f, g), a.label == 1) << models[i].name << ": " << a.text;
+      }
+      if (a.label == 1) {
+        ++positives;
+        EXPECT_TRUE(pos[i].count(k)) << a.text;
+        continue;
+      }
+      ++negatives;
+      EXPECT_FALSE(pos[i].count(k)) << a.text;
+      bool from_dissimilar = false;
+      for (size_t j = 0; j < n; ++j) {
+        if (!pos[j].count(k)) continue;
+        if (zoo_models_similar(models[i], models[j]))
+          ADD_FAILURE() << models[i].name << ": negative \"" << a.text
+                        << "\" is a positive of similar " << models[j].name;
+        else
+          from_dissimilar = true;
+      }
+      EXPECT_TRUE(from_dissimilar) << a.text;
+      if (!a.claims.empty()) {
+        for (const StatedFact& f : a.claims)
+          EXPECT_TRUE(zoo_fact_clearly_false(f, g)) << models[i].name << ": " << a.text;
+        continue;
+      }
+      for (const ZooSentence& p : models[i].positives)
+        EXPECT_LT(sim(a.text, p.text), opt.similarity_threshold)
+            << models[i].name << ": \"" << a.text << "\" vs \"" << p.text << "\"";
+    }
+  }
+  for (const std::string& t : split_texts[0]) EXPECT_FALSE(split_texts[1].count(t)) << t;
+  int64_t all_pos = 0;
+  for (const auto& p : pos) all_pos += static_cast<int64_t>(p.size());
+  EXPECT_EQ(positives, all_pos);
+  EXPECT_GE(negatives, min_negatives_per_positive * positives);  // 10 where the pool allows
+
+  // ACD: complete, each unordered pair once, label = same family or base design per the table.
+  const json table = json::parse(read(dir + "/models.json"));
+  const json fams = json::parse(read(dir + "/families.json"))["families"];
+  ASSERT_EQ(table.size(), n);
+  std::set<std::pair<int64_t, int64_t>> pairs;
+  for (const char* f : {"/acd_train.jsonl", "/acd_val.jsonl"})
+    for (const AcdPair& p : read_acd_pairs(dir + f)) {
+      EXPECT_LT(p.a, p.b);
+      EXPECT_TRUE(pairs.insert({p.a, p.b}).second);
+      const json &ma = table[p.a], &mb = table[p.b];
+      const std::string fa = ma["family"], fb = mb["family"];
+      ASSERT_TRUE(fams.contains(fa) && fams.contains(fb));
+      EXPECT_EQ(ma["base_design"], fams[fa]["base_design"]);
+      const int want = fa == fb || fams[fa]["base_design"] == fams[fb]["base_design"];
+      EXPECT_EQ(p.label, want) << ma["name"] << " " << mb["name"];
+      // Symmetric: the rule gives the same label with a and b swapped.
+      EXPECT_EQ(zoo_models_similar(models[p.b], models[p.a]), p.label == 1);
+    }
+  EXPECT_EQ(pairs.size(), n * (n - 1) / 2);
+
+  // BACD: label 1 iff similar and the text is a positive of both; splits disjoint by text.
+  std::set<std::string> bacd_texts[2];
+  int64_t q_pos = 0, q_neg = 0;
+  for (int sp = 0; sp < 2; ++sp)
+    for (const BacdQuartet& q :
+         read_bacd_quartets(dir + (sp ? "/bacd_val.jsonl" : "/bacd_train.jsonl"))) {
+      const std::string k = normalize_sentence(q.text);
+      bacd_texts[sp].insert(k);
+      const size_t a = static_cast<size_t>(q.a), b = static_cast<size_t>(q.b);
+      const bool similar = zoo_models_similar(models[a], models[b]);
+      const bool both = pos[a].count(k) && pos[b].count(k);
+      EXPECT_EQ(q.label, similar && both ? 1 : 0) << q.text;
+      (q.label ? q_pos : q_neg)++;
+    }
+  for (const std::string& t : bacd_texts[0]) EXPECT_FALSE(bacd_texts[1].count(t)) << t;
+  EXPECT_GT(q_pos, 0);
+  EXPECT_GE(q_neg, q_pos * 9 / 10);
+  EXPECT_LE(q_neg, q_pos * 11 / 10 + 3);
+
+  // Table 1 works on every sample file.
+  for (const char* role :
+       {"texts_train", "texts_val", "acd_train", "acd_val", "bacd_train", "bacd_val"}) {
+    const DatasetStats st = dataset_stats(dir, role);
+    EXPECT_GT(st.samples, 0) << role;
+    EXPECT_GT(st.graphs, 0) << role;
+  }
+}
+
+TEST(ZooDataset, FixtureInvariants) {
+  const std::string data = make_fixture("inv");
+  ZooDatasetOptions opt;
+  opt.data_dir = data;
+  opt.out_dir = data + "/out";
+  const ZooDatasetReport r = generate_zoo_dataset(opt);
+  // 6 hf + 2 tv + 1 folded (notconverted has no graph and is not in the zoo).
+  EXPECT_EQ(r.graphs, 9);
+  EXPECT_EQ(r.folded, 1);
+  EXPECT_EQ(r.families, 7);
+  check_dataset(data, opt.out_dir, opt, 1);
+  const DatasetManifest m = read_manifest(opt.out_dir);
+  EXPECT_EQ(m.generator, "zoo");
+  EXPECT_EQ(m.counts.at("graphs"), 9);
+  fs::remove_all(data);
+}
+
+TEST(ZooDataset, SameSeedSameBytesOtherSeedDiffers) {
+  const std::string data = make_fixture("det");
+  ZooDatasetOptions opt;
+  opt.data_dir = data;
+  opt.out_dir = data + "/a";
+  generate_zoo_dataset(opt);
+  opt.out_dir = data + "/b";
+  generate_zoo_dataset(opt);
+  opt.seed = 7;
+  opt.out_dir = data + "/c";
+  generate_zoo_dataset(opt);
+  int files = 0;
+  for (const auto& e : fs::directory_iterator(data + "/a")) {
+    const std::string f = e.path().filename().string();
+    EXPECT_EQ(read(data + "/a/" + f), read(data + "/b/" + f)) << f;
+    ++files;
+  }
+  EXPECT_EQ(files, 10);
+  EXPECT_NE(read(data + "/a/texts_train.jsonl"), read(data + "/c/texts_train.jsonl"));
+  EXPECT_NE(read(data + "/a/acd_train.jsonl"), read(data + "/c/acd_train.jsonl"));
+  fs::remove_all(data);
+}
+
+TEST(ZooDataset, ComputedSentences) {
+  const ArchGraph g = tiny_cnn("t", 3, false);
+  const std::vector<ZooSentence> s = graph_sentences(g);
+  std::map<std::string, std::string> by_kind;
+  for (const ZooSentence& x : s) {
+    ASSERT_TRUE(x.claim);
+    EXPECT_TRUE(zoo_fact_holds(*x.claim, g)) << x.text;
+    by_kind[x.claim->kind + ":" + x.claim->cls] += x.text;
+  }
+  // 3 convs (16*3*9 + 2 * 16*16*9) + 3 bn (96) + fc 170 = 5,306 -> about 5.31 thousand.
+  EXPECT_EQ(g.params, 5306);
+  EXPECT_EQ(by_kind["params:"], "The model has about 5.31 thousand trainable parameters.");
+  EXPECT_EQ(by_kind["count:Conv2d"], "It contains 3 standard convolutions.");
+  EXPECT_EQ(by_kind["has:BatchNorm2d"], "It normalises activations with batch normalisation.");
+  EXPECT_EQ(by_kind["attention:"], "The network uses no attention mechanism.");
+  // A wrong claim is caught.
+  StatedFact wrong = *s[0].claim;
+  wrong.value += wrong.unit * 10;
+  EXPECT_FALSE(zoo_fact_holds(wrong, g));
+  // Negatives must be wrong by a clear margin: 15% for parameters.
+  StatedFact near = *s[0].claim;
+  near.unit = 1;
+  near.value = g.params * 110 / 100;
+  EXPECT_FALSE(zoo_fact_holds(near, g));
+  EXPECT_FALSE(zoo_fact_clearly_false(near, g));
+  near.value = g.params * 120 / 100;
+  EXPECT_TRUE(zoo_fact_clearly_false(near, g));
+  EXPECT_FALSE(zoo_fact_clearly_false(*s[0].claim, g));
+  const ArchGraph f = tiny_cnn("t", 3, true);
+  bool folded_sentence = false;
+  for (const ZooSentence& x : graph_sentences(f)) {
+    EXPECT_TRUE(zoo_fact_holds(*x.claim, f)) << x.text;
+    EXPECT_NE(x.claim->cls, "BatchNorm2d");
+    folded_sentence |= x.claim->kind == "bn_folded";
+    if (x.claim->kind == "norm_free" || x.claim->kind == "bn_folded")
+      EXPECT_FALSE(zoo_fact_holds(*x.claim, g)) << x.text;
+  }
+  EXPECT_TRUE(folded_sentence);
+}
+
+TEST(ZooDataset, AttentionThroughDropout) {
+  // input -> linear -> matmul(q, k) -> softmax -> dropout -> matmul(., v) -> output.
+  GraphBuilder b("att");
+  Node qkv;
+  qkv.op = Op::kLinear;
+  qkv.shape = Shape4{24, 8, 1, 1};
+  qkv.params = 216;
+  const int in = b.add(Op::kInput, "x"), l = b.add(qkv), s1 = b.add(Op::kMatmul, "scores"),
+            sm = b.add(Op::kSoftmax, "softmax"), d = b.add(Op::kDropout, "dropout"),
+            m2 = b.add(Op::kMatmul, "context"), out = b.add(Op::kOutput, "y");
+  b.connect(in, l);
+  b.connect(l, s1);
+  b.connect(s1, sm);
+  b.connect(sm, d);
+  b.connect(d, m2);
+  b.connect(l, m2);
+  b.connect(m2, out);
+  const ArchGraph g = b.finish("att", "json", 216, false);
+  StatedFact f;
+  f.kind = "attention";
+  f.value = 1;
+  EXPECT_TRUE(zoo_fact_holds(f, g));
+  f.value = 0;
+  EXPECT_FALSE(zoo_fact_holds(f, g));
+  EXPECT_TRUE(zoo_fact_holds(f, tiny_cnn("t", 1, false)));  // no attention in a CNN
+}
+
+TEST(ZooDataset, SimilarityRanksParaphrasedFactsAboveUnrelated) {
+  const std::vector<std::string> docs = {
+      "ResNet was introduced by Microsoft Research in 2015.",
+      "Residual networks appeared in 2015 from Microsoft Research.",
+      "GPT-2 was published by OpenAI in 2019.",
+      "ViT cuts an image into fixed-size patches and treats them as tokens.",
+      "It was trained on the Pile dataset.",
+      "BERT is an encoder-only transformer pretrained with masked language modelling."};
+  const TfidfSimilarity sim(docs);
+  const double para = sim(docs[0], docs[1]);
+  const double other = sim(docs[0], docs[2]);
+  const double unrelated = sim(docs[0], docs[3]);
+  EXPECT_GT(para, kZooNegativeSimilarityThreshold);
+  EXPECT_GT(para, other);
+  EXPECT_LT(unrelated, 0.05);
+  EXPECT_NEAR(sim(docs[4], docs[4]), 1.0, 1e-9);
+}
+
+TEST(ZooDataset, BadInputsNameFileAndEntry) {
+  const std::string data = make_fixture("bad");
+  const std::string models = data + "/zoo/descriptions/models.json";
+  const std::string families = data + "/zoo/descriptions/families.json";
+  auto expect_bad = [&](const std::string& what, const std::vector<std::string>& needles) {
+    try {
+      load_zoo_corpus(data);
+      ADD_FAILURE() << what << ": no error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kBadInput) << what;
+      for (const std::string& s : needles)
+        EXPECT_NE(std::string(e.what()).find(s), std::string::npos) << what << ": " << e.what();
+    }
+  };
+  json m = fixture_models();
+  m["models"]["hf:no-such-model"] = {{"family", "bert"}, {"sentences", {"A sentence."}}};
+  write_file_atomic(models, m.dump());
+  expect_bad("unknown model", {"models.json", "hf:no-such-model"});
+
+  m = fixture_models();
+  m["models"]["tv:minivgg"]["family"] = "nofamily";
+  write_file_atomic(models, m.dump());
+  expect_bad("missing family", {"families.json", "nofamily", "tv:minivgg"});
+
+  m = fixture_models();
+  m["models"]["tv:minivgg"]["sentences"] = {"ok", 3};
+  write_file_atomic(models, m.dump());
+  expect_bad("bad sentence", {"models.json", "tv:minivgg"});
+
+  write_file_atomic(models, fixture_models().dump());
+  write_file_atomic(families, "{\"families\": {");
+  expect_bad("malformed JSON", {"families.json", "JSON"});
+
+  fs::remove(families);
+  expect_bad("missing file", {"families.json"});
+  fs::remove_all(data);
+}
+
+// The real zoo and descriptions of the repo, when the description files exist.
+TEST(ZooDataset, RepositoryZoo) {
+  // ARCHBERT_ZOO_TEST_DATA: another data folder (e.g. one restricted to the converted tv graphs).
+  const char* env = std::getenv("ARCHBERT_ZOO_TEST_DATA");
+  const std::string data = env && *env ? env : std::string(ARCHBERT_SOURCE_DIR) + "/data";
+  if (!fs::exists(data + "/zoo/descriptions/families.json") ||
+      !fs::exists(data + "/zoo/descriptions/models.json"))
+    GTEST_SKIP() << "no description files yet";
+  ZooDatasetOptions opt;
+  opt.data_dir = data;
+  // ARCHBERT_ZOO_TEST_OUT: write (and keep) the dataset there, to inspect it.
+  const char* keep = std::getenv("ARCHBERT_ZOO_TEST_OUT");
+  opt.out_dir =
+      keep && *keep
+          ? keep
+          : (fs::temp_directory_path() / ("archbert-zoo-repo-" + std::to_string(::getpid())))
+                .string();
+  const ZooDatasetReport r = generate_zoo_dataset(opt);
+  std::cout << "zoo: " << r.graphs << " graphs (" << r.folded << " folded), " << r.families
+            << " families, " << r.positives << " positives, " << r.negatives << " negatives, "
+            << r.texts_train << "/" << r.texts_val << " texts train/val, acd " << r.acd_train << "/"
+            << r.acd_val << " (" << r.acd_positive << " positive), bacd " << r.bacd_train << "/"
+            << r.bacd_val << " (" << r.bacd_positive << " positive), candidates " << r.candidates
+            << ", rejected similar " << r.rejected_similar << ", true " << r.rejected_true
+            << ", negatives with a claim " << r.negatives_with_claim << ", " << r.seconds << " s\n";
+  const auto& v = r.best_similarity;
+  std::cout << "best similarity of candidates to the model's positives:";
+  for (double q : {0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99})
+    std::cout << " p" << static_cast<int>(q * 100) << "="
+              << (v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<size_t>(q * v.size()))]);
+  std::cout << "\n";
+  check_dataset(data, opt.out_dir, opt, 8);
+  // BERT-base: 12 attention sites (softmax -> dropout -> matmul), 110 million parameters.
+  for (const ZooModel& m : load_zoo_corpus(data).models) {
+    if (m.name != "hf:bert-base-uncased") continue;
+    std::set<std::string> texts;
+    for (const ZooSentence& s : m.positives) texts.insert(s.text);
+    EXPECT_TRUE(texts.count(
+        "It computes attention in 12 places, each a softmax over matrix-product scores."));
+    EXPECT_TRUE(texts.count("The model has about 110 million trainable parameters."));
+  }
+  if (!(keep && *keep)) fs::remove_all(opt.out_dir);
+}
+
+}  // namespace
+}  // namespace archbert
