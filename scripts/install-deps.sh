@@ -14,6 +14,7 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   nlohmann-json3-dev libcli11-dev
   libgraphviz-dev
+  wordnet-base
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 if [[ $want_test_deps -eq 1 ]]; then
