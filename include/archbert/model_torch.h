@@ -1,0 +1,240 @@
+#pragma once
+// Torch-facing parts of the ArchBERT model: graph batching, the modules (node + shape embedding,
+// graph attention, shared cross encoder, heads), losses, MAM masking and checkpoints. Included by
+// training code only; everything else uses model.h.
+//
+// Shape legend: G graphs, Nt total nodes of the batch (disjoint union), Nmax max kept nodes of a
+// graph, E directed edges, B texts, L tokens, d = d_model, H heads.
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "archbert/model.h"
+
+namespace archbert {
+
+// ---------------------------------------------------------------------------------------------
+// Graph batches.
+
+// A batch of graphs as one disjoint union (the GAT works on it without padding) plus the
+// padded view the cross encoder needs.
+struct GraphBatch {
+  int64_t graphs = 0;
+  int64_t total_nodes = 0;
+  torch::Tensor ops;             // [Nt] long: node-op ids (may be MAM-masked in place)
+  torch::Tensor shape_ids;       // [Nt, 4] long: bucket of (out, in, kH, kW); 0 when no shape
+  torch::Tensor has_shape;       // [Nt] bool: the node owns a weight shape
+  torch::Tensor shape_hidden;    // [Nt] bool: shape replaced by the [MASK] shape vector (MAM)
+  torch::Tensor is_io;           // [Nt] bool: input/output node (never MAM-masked)
+  torch::Tensor edge_src;        // [E] long: producer (global node index)
+  torch::Tensor edge_dst;        // [E] long: consumer (global node index)
+  torch::Tensor node_graph;      // [Nt] long: graph of each node
+  torch::Tensor pad_index;       // [G, Nmax] long: global node at each padded slot; Nt for padding
+  torch::Tensor pad_mask;        // [G, Nmax] bool: true on real (kept) nodes
+  std::vector<int64_t> offsets;  // G+1: first global node of each graph
+  std::vector<bool> capped;      // graph had more nodes than max_graph_nodes
+};
+
+// Builds the batch (node cap applied to the padded view only).
+GraphBatch make_graph_batch(const std::vector<const ArchGraph*>& graphs, const ModelConfig& config);
+
+// Gathers per-node rows [Nt, ...] into the padded layout [G, Nmax, ...]; padding gets `fill`.
+torch::Tensor to_padded(const torch::Tensor& flat, const GraphBatch& batch, double fill = 0.0);
+
+// Texts: token ids cut to max_text_len and padded with text_pad_id.
+struct TextBatch {
+  torch::Tensor ids;   // [B, L] long
+  torch::Tensor mask;  // [B, L] bool: real tokens
+};
+TextBatch make_text_batch(const std::vector<std::vector<int32_t>>& ids, const ModelConfig& config);
+
+// ---------------------------------------------------------------------------------------------
+// Modules.
+
+// E_v(V) + E_s(S): node-op embedding plus four bucketed shape sub-embeddings (d/4 each,
+// concatenated), a learned "no shape" vector for parameter-free nodes and a learned [MASK]
+// shape vector for MAM-masked nodes.
+class NodeEmbeddingImpl : public torch::nn::Module {
+ public:
+  explicit NodeEmbeddingImpl(const ModelConfig& config);
+  // -> [Nt, d]
+  torch::Tensor forward(const GraphBatch& batch);
+
+ private:
+  bool use_shape_;
+  torch::nn::Embedding op_{nullptr};                                             // [node_vocab, d]
+  torch::nn::Embedding out_{nullptr}, in_{nullptr}, kh_{nullptr}, kw_{nullptr};  // [K, d/4]
+  torch::Tensor no_shape_;                                                       // [d]
+  torch::Tensor mask_shape_;                                                     // [d]
+};
+TORCH_MODULE(NodeEmbedding);
+
+// One multi-head graph attention layer (Veličković et al.) over self-loops, predecessors and
+// successors with separate projections and attention vectors per relation; sparse (edge lists,
+// segment softmax), then residual + LayerNorm.
+class GraphAttentionImpl : public torch::nn::Module {
+ public:
+  GraphAttentionImpl(int64_t d, int64_t heads, double dropout);
+  // x [Nt, d]; tgt/src/rel [E'] long (E' = Nt + 2E: message src -> tgt via relation rel).
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& tgt, const torch::Tensor& src,
+                        const torch::Tensor& rel);
+
+ private:
+  int64_t d_, heads_, dh_;
+  double dropout_;
+  torch::nn::Linear proj_{nullptr};  // d -> 3d: W_self | W_pred | W_succ
+  torch::Tensor att_src_;            // [3, H, dh]
+  torch::Tensor att_dst_;            // [3, H, dh]
+  torch::nn::Linear out_{nullptr};   // d -> d
+  torch::nn::LayerNorm norm_{nullptr};
+};
+TORCH_MODULE(GraphAttention);
+
+// Stack of graph attention layers; builds the relation edge list once per batch.
+class GraphEncoderImpl : public torch::nn::Module {
+ public:
+  explicit GraphEncoderImpl(const ModelConfig& config);
+  // x [Nt, d] -> [Nt, d]
+  torch::Tensor forward(const torch::Tensor& x, const GraphBatch& batch);
+
+ private:
+  bool use_edges_;
+  torch::nn::ModuleList layers_{nullptr};
+};
+TORCH_MODULE(GraphEncoder);
+
+// Pre-LN, batch-first transformer encoder layer: x + MHA(LN(x)), then x + FFN(LN(x)) with GELU.
+class EncoderLayerImpl : public torch::nn::Module {
+ public:
+  EncoderLayerImpl(int64_t d, int64_t heads, int64_t ffn, double dropout);
+  // x [B, L, d], mask [B, L] bool (true = real) -> [B, L, d]
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask);
+
+ private:
+  int64_t d_, heads_, dh_;
+  double dropout_;
+  torch::nn::LayerNorm ln1_{nullptr}, ln2_{nullptr};
+  torch::nn::Linear qkv_{nullptr}, out_{nullptr}, ff1_{nullptr}, ff2_{nullptr};
+};
+TORCH_MODULE(EncoderLayer);
+
+// The shared cross encoder E_c: layers + final LayerNorm.
+class CrossEncoderImpl : public torch::nn::Module {
+ public:
+  explicit CrossEncoderImpl(const ModelConfig& config);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask);  // [B, L, d]
+
+ private:
+  torch::nn::ModuleList layers_{nullptr};
+  torch::nn::LayerNorm final_{nullptr};
+};
+TORCH_MODULE(CrossEncoder);
+
+// MAM head H_M: node states -> node-op logits.
+class MamHeadImpl : public torch::nn::Module {
+ public:
+  explicit MamHeadImpl(const ModelConfig& config);
+  torch::Tensor forward(const torch::Tensor& states);  // [..., d] -> [..., node_vocab]
+
+ private:
+  torch::nn::Linear dense_{nullptr}, decoder_{nullptr};
+  torch::nn::LayerNorm norm_{nullptr};
+};
+TORCH_MODULE(MamHead);
+
+// AQA head H_q: MLP over J_t ⊙ J_g -> |A| logits.
+class AqaHeadImpl : public torch::nn::Module {
+ public:
+  explicit AqaHeadImpl(const ModelConfig& config);
+  torch::Tensor forward(const torch::Tensor& jt, const torch::Tensor& jg);  // [B, d] -> [B, |A|]
+
+ private:
+  torch::nn::Linear fc1_{nullptr}, fc2_{nullptr};
+};
+TORCH_MODULE(AqaHead);
+
+// Encoded graphs.
+struct GraphEncoding {
+  torch::Tensor gat_states;   // [Nt, d]: GAT output over the whole graphs
+  torch::Tensor node_states;  // [G, Nmax, d]: cross-encoder output (GAT output when !use_cross)
+  torch::Tensor mask;         // [G, Nmax] bool
+  torch::Tensor pooled;       // [G, d]: J_g (masked mean)
+};
+// Encoded texts.
+struct TextEncoding {
+  torch::Tensor token_states;  // [B, L, d]
+  torch::Tensor mask;          // [B, L] bool
+  torch::Tensor pooled;        // [B, d]: J_t (masked mean)
+};
+// One pretraining forward over G graphs and B texts, text b describing graph text_graph[b].
+struct PairOutput {
+  GraphEncoding graphs;
+  TextEncoding texts;
+  torch::Tensor jg_per_text;  // [B, d]: J_g of each text's graph (each graph encoded once)
+  torch::Tensor cosine;       // [B]
+  torch::Tensor mam_logits;   // [G, Nmax, node_vocab]
+};
+
+// The whole network.
+class ArchBertNetImpl : public torch::nn::Module {
+ public:
+  explicit ArchBertNetImpl(const ModelConfig& config);
+  const ModelConfig& config() const { return config_; }
+
+  TextEncoding encode_texts(const TextBatch& texts);
+  GraphEncoding encode_graphs(const GraphBatch& graphs);
+  // text_graph [B] long: index into the graph batch for each text.
+  PairOutput forward_pairs(const GraphBatch& graphs, const TextBatch& texts,
+                           const torch::Tensor& text_graph);
+
+  MamHead& mam_head() { return mam_; }
+  AqaHead& aqa_head() { return aqa_; }  // null module when aqa_answers == 0
+
+ private:
+  ModelConfig config_;
+  torch::nn::Embedding tok_{nullptr};  // [text_vocab, d]
+  torch::nn::Embedding pos_{nullptr};  // [max_text_len, d]
+  torch::nn::LayerNorm text_norm_{nullptr};
+  NodeEmbedding node_emb_{nullptr};
+  GraphEncoder gat_{nullptr};
+  CrossEncoder cross_{nullptr};
+  MamHead mam_{nullptr};
+  AqaHead aqa_{nullptr};
+};
+TORCH_MODULE(ArchBertNet);
+
+// The network behind an ArchBertModel facade.
+ArchBertNet& torch_net(ArchBertModel& model);
+// Wraps a network (e.g. after training) into the facade.
+ArchBertModel make_model(ArchBertNet net, CheckpointMeta meta = {});
+
+// Masked mean over dim 1: x [B, L, d], mask [B, L] -> [B, d].
+torch::Tensor masked_mean(const torch::Tensor& x, const torch::Tensor& mask);
+
+// ---------------------------------------------------------------------------------------------
+// Losses and MAM masking.
+
+// L_SIM = mean over pairs of (y - cos)^2. cosine, target [B].
+torch::Tensor sim_loss(const torch::Tensor& cosine, const torch::Tensor& target);
+// Cross-entropy on masked nodes. logits [G, Nmax, V]; targets [Nt] long (-100 = not masked).
+// Returns 0 (with a graph) when nothing is masked.
+torch::Tensor mam_loss(const torch::Tensor& logits, const torch::Tensor& targets,
+                       const GraphBatch& batch);
+
+// MAM masking in place on batch.ops / batch.shape_hidden: per graph, 15% (at least one) of the
+// non-input/output nodes are chosen; of those 80% -> [MASK], 10% -> a random op, 10% unchanged;
+// the shape embedding of every chosen node is hidden. Deterministic for a generator state.
+// Returns targets [Nt] long: the original op on chosen nodes, -100 elsewhere.
+torch::Tensor mask_nodes(GraphBatch& batch, at::Generator& gen, double rate = 0.15);
+
+// ---------------------------------------------------------------------------------------------
+// Checkpoints.
+
+// Writes config, meta and every parameter and buffer of `net` to `path` atomically.
+void save_checkpoint(const std::string& path, ArchBertNet& net, const CheckpointMeta& meta);
+// Reads a checkpoint; Error(kBadInput) naming `path` on any problem. `meta` may be null.
+ArchBertNet load_checkpoint(const std::string& path, CheckpointMeta* meta);
+
+}  // namespace archbert

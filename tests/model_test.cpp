@@ -1,0 +1,393 @@
+// Tests of the ArchBERT model: shape buckets, node cap, gradients, overfitting, batching
+// invariance, masking, and checkpoints.
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "archbert/error.h"
+#include "archbert/model.h"
+#include "archbert/model_torch.h"
+
+namespace archbert {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A small CNN-like graph: conv/sep_conv -> bn -> relu blocks with skip sums, then pooling and a
+// linear classifier.
+ArchGraph make_graph(uint32_t seed, int blocks) {
+  std::mt19937 rng(seed);
+  GraphBuilder b("test" + std::to_string(seed));
+  int prev = b.add(Op::kInput, "x");
+  int64_t c = 3, params = 0;
+  for (int i = 0; i < blocks; ++i) {
+    Node conv;
+    conv.op = rng() % 3 == 0 ? Op::kSepConv : Op::kConv;
+    const int64_t out = 16 * (1 + rng() % 4), k = rng() % 2 ? 3 : 1;
+    conv.shape = Shape4{out, c, k, k};
+    conv.params = out * c * k * k;
+    conv.name = "conv" + std::to_string(i);
+    const int cv = b.add(conv);
+    b.connect(prev, cv);
+    Node bn;
+    bn.op = Op::kBatchNorm;
+    bn.shape = Shape4{out, 1, 1, 1};
+    bn.params = 2 * out;
+    const int bi = b.add(bn);
+    b.connect(cv, bi);
+    const int r = b.add(rng() % 2 ? Op::kRelu : Op::kGelu);
+    b.connect(bi, r);
+    if (i % 2 == 1) {
+      const int s = b.add(Op::kSum);
+      b.connect(r, s);
+      b.connect(prev, s);
+      prev = s;
+    } else {
+      prev = r;
+    }
+    params += conv.params + bn.params;
+    c = out;
+  }
+  const int gap = b.add(Op::kGlobalAvgPool);
+  b.connect(prev, gap);
+  Node fc;
+  fc.op = Op::kLinear;
+  fc.shape = Shape4{10, c, 1, 1};
+  fc.params = 10 * c + 10;
+  const int l = b.add(fc);
+  b.connect(gap, l);
+  const int o = b.add(Op::kOutput, "y");
+  b.connect(l, o);
+  return b.finish("g" + std::to_string(seed), "json", params + fc.params, false);
+}
+
+ModelConfig tiny() {
+  ModelConfig c = ModelConfig::from_preset("tiny");
+  return c;
+}
+
+std::vector<int32_t> make_text(uint32_t seed, int len, int vocab) {
+  std::mt19937 rng(seed * 7919 + 1);
+  std::vector<int32_t> t(len);
+  for (auto& x : t) x = 1 + static_cast<int32_t>(rng() % (vocab - 1));
+  return t;
+}
+
+std::string temp_path(const std::string& name) {
+  auto dir = fs::temp_directory_path() / ("archbert_model_test_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  return (dir / name).string();
+}
+
+std::string read_all(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+void write_all(const std::string& p, const std::string& s) {
+  std::ofstream(p, std::ios::binary) << s;
+}
+
+// Expects load to fail with Error(kBadInput) naming the file and containing `what`.
+void expect_bad_checkpoint(const std::string& path, const std::string& what) {
+  try {
+    ArchBertModel::load(path);
+    FAIL() << "no error for " << path;
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kBadInput);
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+  }
+}
+
+TEST(ModelConfig, PresetsAndJson) {
+  auto small = ModelConfig::from_preset("small");
+  EXPECT_EQ(small.d_model, 256);
+  auto base = ModelConfig::from_preset("base");
+  EXPECT_EQ(base.d_model, 768);
+  EXPECT_EQ(base.heads, 12);
+  EXPECT_EQ(base.layers, 12);
+  auto c = ModelConfig::from_json(R"({"preset":"small","d_model":128,"use_edges":false})");
+  EXPECT_EQ(c.d_model, 128);
+  EXPECT_FALSE(c.use_edges);
+  EXPECT_EQ(c.layers, small.layers);
+  auto round = ModelConfig::from_json(c.to_json());
+  EXPECT_EQ(round.to_json(), c.to_json());
+  EXPECT_THROW(ModelConfig::from_json(R"({"d_modle":128})"), Error);
+  EXPECT_THROW(ModelConfig::from_json(R"({"heads":3})"), Error);
+  EXPECT_THROW(ModelConfig::from_json(R"({"heads":"4"})"), Error);
+  EXPECT_THROW(ModelConfig::from_preset("huge"), Error);
+  EXPECT_EQ(ModelConfig::node_vocab(), op_count() + 2);
+}
+
+TEST(ModelConfig, SmallCheckpointUnder50MB) {
+  torch::manual_seed(0);
+  ArchBertNet net(ModelConfig::from_preset("small"));
+  int64_t n = 0;
+  for (const auto& p : net->parameters()) n += p.numel();
+  EXPECT_LT(n * 4, 50LL * 1000 * 1000) << n << " parameters";
+}
+
+TEST(ShapeBuckets, MonotoneAndInRange) {
+  ModelConfig c;
+  int64_t last = -1;
+  for (int64_t v = 1; v <= (int64_t{1} << 22); v = v < 4096 ? v + 1 : v + v / 64) {
+    const int64_t b = shape_bucket(v, c);
+    EXPECT_GE(b, last) << v;
+    EXPECT_GE(b, 0);
+    EXPECT_LT(b, c.shape_buckets);
+    last = b;
+  }
+  EXPECT_EQ(shape_bucket(c.shape_max_dim, c), c.shape_buckets - 1);
+  EXPECT_EQ(shape_bucket(int64_t{1} << 40, c), c.shape_buckets - 1);
+  // Kernel sizes and small dims stay apart; channel counts an octave apart too.
+  for (int64_t v = 1; v < c.shape_exact; ++v) EXPECT_LT(shape_bucket(v, c), shape_bucket(v + 1, c));
+  for (int64_t v = 16; v < (1 << 19); v *= 2) EXPECT_LT(shape_bucket(v, c), shape_bucket(2 * v, c));
+}
+
+TEST(NodeCap, KeepsParametricNodesInOrder) {
+  ArchGraph g = make_graph(1, 60);  // 1 + 60*3 + 30 + 3 nodes
+  int64_t shaped = 0;
+  for (const auto& n : g.nodes) shaped += n.shape.has_value();
+  const int64_t cap = shaped + 2 + 10;
+  auto keep = cap_graph_nodes(g, cap);
+  ASSERT_EQ(static_cast<int64_t>(keep.size()), cap);
+  EXPECT_TRUE(std::is_sorted(keep.begin(), keep.end()));
+  std::set<int32_t> kept(keep.begin(), keep.end());
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    if (g.nodes[i].shape || g.nodes[i].op == Op::kInput || g.nodes[i].op == Op::kOutput) {
+      EXPECT_TRUE(kept.count(static_cast<int32_t>(i))) << i;
+    }
+  }
+  // Below the number of parametric nodes: evenly spread, still sorted and unique.
+  auto few = cap_graph_nodes(g, 20);
+  EXPECT_EQ(few.size(), 20u);
+  EXPECT_TRUE(std::is_sorted(few.begin(), few.end()));
+  EXPECT_EQ(std::set<int32_t>(few.begin(), few.end()).size(), 20u);
+  EXPECT_EQ(cap_graph_nodes(g, 100000).size(), g.nodes.size());
+  // The batch marks the graph as capped and the GAT still sees every node.
+  ModelConfig c = tiny();
+  c.max_graph_nodes = cap;
+  auto batch = make_graph_batch({&g}, c);
+  EXPECT_TRUE(batch.capped[0]);
+  EXPECT_EQ(batch.total_nodes, static_cast<int64_t>(g.nodes.size()));
+  EXPECT_EQ(batch.pad_mask.sum().item<int64_t>(), cap);
+}
+
+TEST(Masking, DeterministicAndSkipsIo) {
+  std::vector<ArchGraph> gs = {make_graph(2, 20), make_graph(3, 30)};
+  ModelConfig c = tiny();
+  auto run = [&](uint64_t seed) {
+    auto b = make_graph_batch({&gs[0], &gs[1]}, c);
+    auto gen = at::detail::createCPUGenerator(seed);
+    auto t = mask_nodes(b, gen);
+    return std::make_tuple(b, t);
+  };
+  auto [b1, t1] = run(5);
+  auto [b2, t2] = run(5);
+  auto [b3, t3] = run(6);
+  EXPECT_TRUE(torch::equal(t1, t2));
+  EXPECT_TRUE(torch::equal(b1.ops, b2.ops));
+  EXPECT_FALSE(torch::equal(t1, t3));
+  auto chosen = t1.ne(-100);
+  EXPECT_FALSE(chosen.logical_and(b1.is_io).any().item<bool>());
+  EXPECT_TRUE(torch::equal(chosen, b1.shape_hidden));
+  const int64_t eligible = b1.is_io.logical_not().sum().item<int64_t>();
+  const int64_t n = chosen.sum().item<int64_t>();
+  EXPECT_NEAR(static_cast<double>(n) / eligible, 0.15, 0.03);
+  // Most chosen nodes carry [MASK]; the targets are the original ops.
+  auto clean = make_graph_batch({&gs[0], &gs[1]}, c);
+  EXPECT_TRUE(torch::equal(t1.masked_select(chosen), clean.ops.masked_select(chosen)));
+  EXPECT_GT(b1.ops.masked_select(chosen).eq(ModelConfig::node_mask_id()).sum().item<int64_t>(),
+            n / 2);
+}
+
+TEST(Model, EveryParameterGetsAGradient) {
+  torch::manual_seed(1);
+  ModelConfig c = tiny();
+  c.gat_layers = 2;
+  c.layers = 2;
+  ArchBertNet net(c);
+  std::vector<ArchGraph> gs = {make_graph(4, 6), make_graph(5, 9), make_graph(6, 4)};
+  auto batch = make_graph_batch({&gs[0], &gs[1], &gs[2]}, c);
+  auto gen = at::detail::createCPUGenerator(3);
+  auto targets = mask_nodes(batch, gen);
+  std::vector<std::vector<int32_t>> texts;
+  for (int i = 0; i < 6; ++i) texts.push_back(make_text(i, 3 + i, c.text_vocab));
+  auto tb = make_text_batch(texts, c);
+  auto tg = torch::tensor({0, 0, 1, 1, 2, 2}, torch::kLong);
+  auto y = torch::tensor({1.f, 0.f, 1.f, 0.f, 1.f, 0.f});
+  auto out = net->forward_pairs(batch, tb, tg);
+  auto loss = sim_loss(out.cosine, y) + 0.05 * mam_loss(out.mam_logits, targets, batch);
+  loss.backward();
+  for (const auto& p : net->named_parameters()) {
+    ASSERT_TRUE(p.value().grad().defined()) << p.key();
+    EXPECT_GT(p.value().grad().abs().sum().item<float>(), 0.f) << p.key();
+  }
+}
+
+TEST(Model, TinyModelOverfitsTwentyPairs) {
+  torch::manual_seed(2);
+  ModelConfig c = tiny();
+  ArchBertNet net(c);
+  std::vector<ArchGraph> gs;
+  for (int i = 0; i < 20; ++i) gs.push_back(make_graph(100 + i, 3 + i % 5));
+  std::vector<const ArchGraph*> ptrs;
+  for (auto& g : gs) ptrs.push_back(&g);
+  auto batch = make_graph_batch(ptrs, c);
+  // Each graph: its own description (y = 1) and another graph's (y = 0).
+  std::vector<std::vector<int32_t>> texts;
+  std::vector<int64_t> tg;
+  std::vector<float> y;
+  for (int i = 0; i < 20; ++i) {
+    texts.push_back(make_text(i, 6, c.text_vocab));
+    tg.push_back(i);
+    y.push_back(1.f);
+    texts.push_back(make_text((i + 7) % 20, 6, c.text_vocab));
+    tg.push_back(i);
+    y.push_back(0.f);
+  }
+  auto tb = make_text_batch(texts, c);
+  auto tgt = torch::tensor(tg, torch::kLong);
+  auto yt = torch::tensor(y);
+  torch::optim::AdamW opt(net->parameters(), torch::optim::AdamWOptions(3e-3).weight_decay(0));
+  float loss_value = 1;
+  int step = 0;
+  for (; step < 400 && loss_value >= 0.01f; ++step) {
+    opt.zero_grad();
+    auto out = net->forward_pairs(batch, tb, tgt);
+    auto loss = sim_loss(out.cosine, yt);
+    loss.backward();
+    opt.step();
+    loss_value = loss.item<float>();
+  }
+  EXPECT_LT(loss_value, 0.01f) << "after " << step << " steps";
+}
+
+TEST(Model, GraphEmbeddingIndependentOfBatch) {
+  torch::manual_seed(3);
+  ModelConfig c = ModelConfig::from_preset("small");  // the real width and depth
+  c.text_vocab = 64;
+  c.max_text_len = 16;
+  auto model = ArchBertModel::create(c, 3);
+  ArchGraph small = make_graph(7, 2), big1 = make_graph(8, 40), big2 = make_graph(9, 25);
+  auto alone = model.embed_graphs({&small});
+  auto batched = model.embed_graphs({&big1, &small, &big2});
+  ASSERT_EQ(batched.size(), 3u);
+  for (int64_t i = 0; i < c.d_model; ++i) EXPECT_NEAR(alone[0][i], batched[1][i], 1e-5);
+  auto big_alone = model.embed_graphs({&big2});
+  for (int64_t i = 0; i < c.d_model; ++i) EXPECT_NEAR(big_alone[0][i], batched[2][i], 1e-5);
+  // Same for texts padded beside longer texts.
+  auto t = make_text(1, 3, c.text_vocab);
+  auto ta = model.embed_texts({t});
+  auto tb = model.embed_texts({make_text(2, 14, c.text_vocab), t});
+  for (int64_t i = 0; i < c.d_model; ++i) EXPECT_NEAR(ta[0][i], tb[1][i], 1e-5);
+}
+
+TEST(Model, PairBatchMatchesSeparateEncoding) {
+  torch::manual_seed(4);
+  ModelConfig c = tiny();
+  ArchBertNet net(c);
+  net->eval();
+  torch::NoGradGuard ng;
+  std::vector<ArchGraph> gs = {make_graph(10, 5), make_graph(11, 8)};
+  auto batch = make_graph_batch({&gs[0], &gs[1]}, c);
+  std::vector<std::vector<int32_t>> texts = {make_text(1, 4, 64), make_text(2, 7, 64),
+                                             make_text(3, 5, 64)};
+  auto out = net->forward_pairs(batch, make_text_batch(texts, c), torch::tensor({1, 0, 1}));
+  auto jg = net->encode_graphs(make_graph_batch({&gs[1]}, c)).pooled;
+  auto jt = net->encode_texts(make_text_batch({texts[2]}, c)).pooled;
+  auto cos = torch::cosine_similarity(jt, jg, 1).item<float>();
+  EXPECT_NEAR(out.cosine[2].item<float>(), cos, 1e-5);
+}
+
+TEST(Model, AblationsRun) {
+  for (int k = 0; k < 3; ++k) {
+    ModelConfig c = tiny();
+    c.use_shape = k != 0;
+    c.use_edges = k != 1;
+    c.use_cross = k != 2;
+    c.aqa_answers = 5;
+    ArchBertNet net(c);
+    ArchGraph g = make_graph(12, 4);
+    auto out = net->forward_pairs(make_graph_batch({&g}, c),
+                                  make_text_batch({make_text(1, 4, 64)}, c), torch::tensor({0}));
+    EXPECT_EQ(out.cosine.size(0), 1);
+    auto logits = net->aqa_head()->forward(out.texts.pooled, out.jg_per_text);
+    EXPECT_EQ(logits.sizes(), (std::vector<int64_t>{1, 5}));
+  }
+}
+
+TEST(Checkpoint, SaveLoadGivesIdenticalOutputs) {
+  ModelConfig c = tiny();
+  auto model = ArchBertModel::create(c, 9);
+  model.meta().tokenizer_json = R"({"type":"bpe","merges":[]})";
+  model.meta().extra["threshold"] = "0.42";
+  const std::string path = temp_path("a.ckpt");
+  model.save(path);
+  auto loaded = ArchBertModel::load(path);
+  EXPECT_EQ(loaded.config().to_json(), c.to_json());
+  EXPECT_EQ(loaded.meta().tokenizer_json, model.meta().tokenizer_json);
+  EXPECT_EQ(loaded.meta().extra.at("threshold"), "0.42");
+  ArchGraph g = make_graph(13, 6);
+  EXPECT_EQ(model.embed_graphs({&g}), loaded.embed_graphs({&g}));
+  auto t = make_text(3, 5, c.text_vocab);
+  EXPECT_EQ(model.embed_texts({t}), loaded.embed_texts({t}));
+  EXPECT_FALSE(fs::exists(path + ".tmp." + std::to_string(::getpid())));
+}
+
+TEST(Checkpoint, CorruptTruncatedAndMismatchedFilesAreRefused) {
+  ModelConfig c = tiny();
+  auto model = ArchBertModel::create(c, 10);
+  const std::string good = temp_path("good.ckpt");
+  model.save(good);
+  const std::string bytes = read_all(good);
+
+  expect_bad_checkpoint(temp_path("missing.ckpt"), "cannot open");
+
+  std::string flipped = bytes;
+  flipped[flipped.size() - 100] ^= 0x5a;
+  const std::string corrupt = temp_path("corrupt.ckpt");
+  write_all(corrupt, flipped);
+  expect_bad_checkpoint(corrupt, "checksum");
+
+  const std::string cut = temp_path("cut.ckpt");
+  write_all(cut, bytes.substr(0, bytes.size() / 2));
+  expect_bad_checkpoint(cut, "truncated");
+  write_all(cut, bytes.substr(0, 10));
+  expect_bad_checkpoint(cut, "truncated");
+
+  const std::string junk = temp_path("junk.ckpt");
+  write_all(junk, std::string(100, 'x'));
+  expect_bad_checkpoint(junk, "not an archbert checkpoint");
+
+  // A well-formed file (valid checksum) whose config does not fit its tensors.
+  uint64_t hsize;
+  std::memcpy(&hsize, bytes.data() + 20, 8);
+  auto header = nlohmann::json::parse(bytes.substr(28, hsize));
+  header["config"]["d_model"] = 64;
+  const std::string h = header.dump();
+  std::string payload;
+  uint64_t hs = h.size();
+  payload.append(reinterpret_cast<const char*>(&hs), 8);
+  payload += h;
+  payload += bytes.substr(28 + hsize);
+  std::string file = bytes.substr(0, 8);
+  uint64_t ps = payload.size();
+  file.append(reinterpret_cast<const char*>(&ps), 8);
+  uint32_t crc = static_cast<uint32_t>(
+      crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(payload.data()), payload.size()));
+  file.append(reinterpret_cast<const char*>(&crc), 4);
+  file += payload;
+  const std::string mismatched = temp_path("mismatched.ckpt");
+  write_all(mismatched, file);
+  expect_bad_checkpoint(mismatched, "does not match its config");
+}
+
+}  // namespace
+}  // namespace archbert
