@@ -116,6 +116,33 @@ TEST(GraphBuilder, KeepsParameterSourcesLikeClassTokens) {
   EXPECT_EQ(g.nodes.size(), 4u);
 }
 
+TEST(GraphBuilder, KeepsComputationsOnParametersAlone) {
+  // mvit: spatial + temporal position tables are summed before they meet the activations. The
+  // sum is fed by parameters only; dropping it would strand both tables.
+  GraphBuilder b("pos");
+  int in = b.add(Op::kInput, "x");
+  int spatial = b.add(weighted(Op::kPosEnc, {3136, 96, 1, 1}, 301056, "spatial_pos"));
+  int temporal = b.add(weighted(Op::kPosEnc, {8, 96, 1, 1}, 768, "temporal_pos"));
+  int both = b.add(Op::kSum, "pos_sum");
+  int add = b.add(Op::kSum, "x_plus_pos");
+  int out = b.add(Op::kOutput, "y");
+  b.connect(spatial, both);
+  b.connect(temporal, both);
+  b.connect(in, add);
+  b.connect(both, add);
+  b.connect(add, out);
+  ArchGraph g = b.finish("pos", "test", 301056 + 768, false);
+  EXPECT_EQ(g.nodes.size(), 6u);
+  EXPECT_EQ(g.edges.size(), 5u);
+  // Canonical graphs are fixed points: reading one back through the builder changes nothing.
+  GraphBuilder again("again");
+  for (const Node& n : g.nodes) again.add(n);
+  for (const Edge& e : g.edges) again.connect(e.src, e.dst);
+  ArchGraph g2 = again.finish("pos", "test", g.params, false);
+  EXPECT_EQ(g2.nodes.size(), g.nodes.size());
+  EXPECT_EQ(g2.edges, g.edges);
+}
+
 TEST(GraphBuilder, OrderIsDeterministicAndTopological) {
   ArchGraph a = small_cnn(), b = small_cnn();
   ASSERT_EQ(a.nodes.size(), b.nodes.size());

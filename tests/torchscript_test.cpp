@@ -187,6 +187,101 @@ TEST(TorchScriptImporter, Accepts) {
   EXPECT_FALSE(imp->accepts("folder.pt", "", true));
 }
 
+// A scripted module whose parameters are reached only through control flow and state the way
+// torchvision's detection and optical-flow models reach them: an optional head behind a
+// has_mask() method and a None check, whose output is written into the dicts of a result list
+// (r = result[i]; r["masks"] = ...), and a submodule that stores a tensor on itself in one method
+// (self.state = [self.proj(x)]) that another method reads inside a loop. Every parameter must be
+// owned by a node that reaches the output.
+constexpr const char* kStatefulModule = R"(import sys
+from typing import Dict, List, Optional
+import torch
+from torch import nn
+
+class Corr(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Conv2d(4, 4, 1)
+        self.state: List[torch.Tensor] = [torch.zeros(1)]
+    def build(self, x: torch.Tensor):
+        self.state = [self.proj(x)]
+    def read(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.state[0]
+
+class Tiny(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 4, 3, padding=1)
+        self.corr = Corr()
+        self.update = nn.Conv2d(4, 4, 3, padding=1)
+        self.mask_head: Optional[nn.Module] = nn.Conv2d(4, 2, 1)
+    def has_mask(self) -> bool:
+        return self.mask_head is not None
+    def forward(self, x: torch.Tensor, n: int = 2) -> List[Dict[str, torch.Tensor]]:
+        f = self.stem(x)
+        self.corr.build(f)
+        h = f
+        for _ in range(n):
+            h = self.update(self.corr.read(h))
+        result: List[Dict[str, torch.Tensor]] = []
+        for i in range(x.shape[0]):
+            result.append({"features": h[i]})
+        if self.has_mask():
+            head = self.mask_head
+            if head is not None:
+                masks = head(h)
+                for i in range(len(result)):
+                    r = result[i]
+                    r["masks"] = masks[i]
+        return result
+
+torch.jit.script(Tiny().eval()).save(sys.argv[1])
+)";
+
+TEST(TorchScriptImporter, ParametersReachedThroughMethodsStateAndContainers) {
+  TempDir dir;
+  const std::string script = dir.file("stateful.py");
+  const std::string path = dir.file("stateful.pt");
+  std::ofstream(script) << kStatefulModule;
+  const std::string cmd = "/usr/bin/python3 " + script + " " + path + " > /dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0 || !fs::exists(path)) GTEST_SKIP() << "python3-torch missing";
+  ArchGraph g = import_ts(path);
+  // stem 3*4*9+4, corr.proj 4*4+4, update 4*4*9+4, mask_head 4*2+2.
+  EXPECT_EQ(g.params, 112 + 20 + 148 + 10);
+  EXPECT_EQ(node_param_sum(g), g.params);
+  std::map<std::string, int64_t> by_name;
+  for (const Node& n : g.nodes)
+    if (n.params > 0) by_name[n.name] += n.params;
+  EXPECT_EQ(count(by_name, "corr.proj"), 20);
+  EXPECT_EQ(count(by_name, "mask_head"), 10);
+  EXPECT_EQ(count(by_name, "update"), 148);
+}
+
+// Norm layers without affine parameters (RAFT's InstanceNorm2d feature encoder): TorchScript
+// passes weight=None, the ONNX exporter writes Constant ones and zeros in the scale and bias
+// slots; neither is a parameter, so both formats count exactly the model's parameters.
+TEST(TorchScriptImporter, NormsWithoutAffineAgreeWithOnnx) {
+  TempDir dir;
+  const std::string pt = dir.file("norms.pt");
+  const std::string onnx = dir.file("norms.onnx");
+  const std::string cmd =
+      "/usr/bin/python3 -c \"import torch; from torch import nn; "
+      "m = nn.Sequential(nn.Conv2d(3, 8, 3), nn.InstanceNorm2d(8), nn.ReLU(), "
+      "nn.BatchNorm2d(8, affine=False), nn.InstanceNorm2d(8, affine=True)).eval(); "
+      "torch.jit.script(m).save('" +
+      pt + "'); torch.onnx.export(m, torch.randn(1, 3, 8, 8), '" + onnx +
+      "', opset_version=14, training=torch.onnx.TrainingMode.PRESERVE, "
+      "do_constant_folding=False)\" > /dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0 || !fs::exists(pt) || !fs::exists(onnx))
+    GTEST_SKIP() << "python3-torch missing";
+  const int64_t truth = 3 * 8 * 9 + 8 + 2 * 8;  // conv + the affine InstanceNorm2d
+  for (const std::string& path : {pt, onnx}) {
+    ArchGraph g = load_graph(path);
+    EXPECT_EQ(g.params, truth) << path;
+    EXPECT_EQ(node_param_sum(g), truth) << path;
+  }
+}
+
 TEST(TorchScriptImporter, StateDictCheckpointIsExplained) {
   TempDir dir;
   const std::string path = dir.file("weights.pth");

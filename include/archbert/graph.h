@@ -86,8 +86,9 @@ GraphLimits& default_graph_limits();
 // Importers add every source operation as a node (in source order) and every data-flow edge;
 // operations that are not architecture (Identity, Cast, Reshape, constant producers, shape
 // arithmetic) are added with `elide()` and are removed by `finish()` with their edges rewired.
-// `finish()` then drops nodes that do not reach an output and are neither reached from an input
-// nor own parameters (constant subgraphs, shape computations feeding only removed nodes), puts
+// `finish()` then drops nodes that do not reach an output, or that are fed neither from an input
+// nor from a node owning parameters (constant subgraphs, shape computations feeding only removed
+// nodes), puts
 // the nodes in a deterministic topological order and validates the result.
 class GraphBuilder {
  public:

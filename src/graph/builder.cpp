@@ -144,15 +144,17 @@ ArchGraph GraphBuilder::finish(std::string name, std::string format, int64_t par
   }
   if (inputs.empty()) throw_bad_input(source_, "graph has no input");
   if (outputs.empty()) throw_bad_input(source_, "graph has no output");
-  std::vector<char> from_input = reach(inputs, kept_succ);
+  // "Fed" nodes are reached from an input or from a node that owns parameters: a computation on
+  // parameters alone (two position tables summed before they meet the activations) is part of
+  // the architecture; a computation on constants alone is not.
+  std::vector<int32_t> sources = inputs;
+  for (int v = 0; v < n; ++v)
+    if (!elided_[v] && (nodes_[v].shape.has_value() || nodes_[v].params > 0)) sources.push_back(v);
+  std::vector<char> fed = reach(sources, kept_succ);
   std::vector<char> to_output = reach(outputs, kept_pred);
   std::vector<char> keep(n, 0);
-  for (int v = 0; v < n; ++v) {
-    if (elided_[v]) continue;
-    const Node& nd = nodes_[v];
-    keep[v] = nd.op == Op::kInput ||
-              (to_output[v] && (from_input[v] || nd.shape.has_value() || nd.params > 0));
-  }
+  for (int v = 0; v < n; ++v)
+    if (!elided_[v]) keep[v] = nodes_[v].op == Op::kInput || (to_output[v] && fed[v]);
 
   // 3. Renumber in deterministic topological order (the raw order among kept nodes).
   std::vector<int32_t> new_id(n, -1);

@@ -670,6 +670,7 @@ class OnnxReader {
   std::vector<std::vector<int32_t>> consumers_;  // value -> distinct active consumer nodes
   std::vector<int32_t> output_uses_;             // value -> times it is a main graph output
   bool has_batchnorm_ = false;
+  bool params_outside_constants_ = false;  // some parameter is an initializer or weight input
 };
 
 // ---------- registration ----------
@@ -1558,8 +1559,23 @@ Node OnnxReader::make_node(int32_t n) {
   if (fn.head) gathered();
   const bool learned_ops = op == Op::kSum || op == Op::kMul || op == Op::kConcat ||
                            op == Op::kGather || op == Op::kMatmul || op == Op::kLinear;
+  // A norm layer without affine parameters (InstanceNorm2d, BatchNorm2d or LayerNorm with
+  // affine=False) is exported with Constant nodes of ones and zeros in its scale and bias slots.
+  // An exporter that stores the model's parameters as initializers (or weight inputs) never puts
+  // one in a Constant node, so there those literals are not parameters (like the GroupNorm
+  // pattern's unit scale and zero bias).
+  const bool norm = op == Op::kInstanceNorm || op == Op::kBatchNorm || op == Op::kLayerNorm ||
+                    op == Op::kGroupNorm;
+  auto exporter_default = [&](int32_t v) {
+    if (!norm || !params_outside_constants_ || !constant(v) || values_[v].origins.empty())
+      return false;
+    for (int32_t p : values_[v].origins)
+      if (!params_[p].literal) return false;
+    return true;
+  };
   for (size_t i = 0; i < fn.in.size(); ++i) {
     const char role = onnx_input_role(fn.entry, static_cast<int>(i));
+    if (role == 'w' && exporter_default(fn.in[i])) continue;
     if (role == 'w')
       params += take_params(fn.in[i], 'w', &dims, &main_name);
     else if (role == 'l' && learned_ops)
@@ -1692,6 +1708,7 @@ ArchGraph OnnxReader::run(const ImportOptions& options) {
       fuse_attention(static_cast<int32_t>(i));
 
   // Emission.
+  for (const Param& p : params_) params_outside_constants_ |= !p.literal;
   GraphBuilder b(path_);
   for (int32_t v : main_inputs_) {
     if (!values_[v].real_input) continue;

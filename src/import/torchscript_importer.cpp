@@ -389,6 +389,15 @@ class Walker {
     return s;
   }
 
+  // "corr_block.corr_pyramid" for a GetAttr / SetAttr of attribute corr_pyramid on the module
+  // at corr_block; nullopt when the module is not reached from self by attribute reads.
+  c10::optional<std::string> module_attribute_path(const jit::Node* n) const {
+    auto owner = attrs_.path(n->input(0));
+    if (!owner) return c10::nullopt;
+    const std::string& attr = n->s(c10::attr::name);
+    return owner->empty() ? attr : *owner + "." + attr;
+  }
+
   bool is_leaf_module(const std::string& path) const {
     auto it = info_.modules.find(path);
     return it != info_.modules.end() && it->second.leaf;
@@ -440,6 +449,8 @@ class Walker {
   // After `n` ran, values it mutated in place (x.relu_(), list.append(t), dict[k] = t) are
   // produced by `id` for later readers.
   // A write through a view (batched[i, :h, :w].copy_(img)) also updates the viewed tensor.
+  // A write into an element of a container (r = result[i]; r["masks"] = m) also updates the
+  // containers that hold it.
   void record_mutations(const jit::Node* n, int id) {
     const c10::FunctionSchema* schema = n->maybeSchema();
     if (!schema) return;
@@ -447,8 +458,22 @@ class Walker {
     for (size_t i = 0; i < args.size() && i < n->inputs().size(); ++i) {
       if (!args[i].alias_info() || !args[i].alias_info()->isWrite()) continue;
       src_[n->input(i)] = id;
+      mark_containers(n->input(i), id);
       auto base = view_base_.find(n->input(i));
-      if (base != view_base_.end()) src_[base->second] = id;
+      if (base != view_base_.end()) {
+        src_[base->second] = id;
+        mark_containers(base->second, id);
+      }
+    }
+  }
+
+  // The containers that hold `v` (directly or nested: a dict in a list) are produced by `id`.
+  void mark_containers(const jit::Value* v, int id) {
+    for (int depth = 0; depth < 16; ++depth) {
+      auto it = container_of_.find(v);
+      if (it == container_of_.end()) return;
+      v = it->second;
+      src_[v] = id;
     }
   }
 
@@ -472,12 +497,29 @@ class Walker {
     if (n->kind() == c10::prim::Constant) return;
     // Attributes of modules are parameters, buffers and settings, not data flow; attributes of
     // data objects (ImageList.tensors) are.
-    if (n->kind() == c10::prim::GetAttr && is_module_value(n->input(0))) return;
+    // Except tensors that the graph itself stored on a module earlier (RAFT's corr_block keeps
+    // its correlation pyramid in self.corr_pyramid between two method calls).
+    if (n->kind() == c10::prim::GetAttr && is_module_value(n->input(0))) {
+      if (auto path = module_attribute_path(n)) {
+        auto it = module_state_.find(*path);
+        if (it != module_state_.end()) src_[n->output()] = it->second;
+      }
+      return;
+    }
     if (n->kind() == c10::prim::SetAttr) {
-      if (is_module_value(n->input(0)) || !carries_tensor(n->input(1)->type())) return;
+      if (!carries_tensor(n->input(1)->type())) return;
+      if (is_module_value(n->input(0))) {
+        auto path = module_attribute_path(n);
+        if (!path) return;
+        int id = b_.elide("setattr", "prim::SetAttr");
+        connect_value(n->input(1), id);
+        module_state_[*path] = id;
+        return;
+      }
       int id = b_.elide("setattr", "prim::SetAttr");
       connect_inputs(n, id);
       src_[n->input(0)] = id;
+      mark_containers(n->input(0), id);
       return;
     }
     if (n->kind() == c10::prim::If) return visit_if(n);
@@ -612,6 +654,12 @@ class Walker {
       int p = param_of(n->input(0));
       if (p >= 0) param_alias_[n->output()] = p;
     }
+    // An element taken out of a container (result[i], d["boxes"], unpacked tuples, casts) is
+    // part of it: writing into the element (r = result[i]; r["masks"] = m) updates the container.
+    if (!n->inputs().empty() && n->input(0)->type()->kind() != c10::TypeKind::TensorType &&
+        carries_tensor(n->input(0)->type()))
+      for (const jit::Value* v : n->outputs())
+        if (carries_tensor(v->type())) container_of_[v] = n->input(0);
   }
 
   // Both branches are walked (the condition is data-dependent once folding is done); output i
@@ -795,8 +843,10 @@ class Walker {
   std::vector<char> owned_;                           // per parameter: already counted on a node
   std::map<std::string, std::vector<int>> leaf_ops_;  // leaf module path -> its nodes
   std::unordered_map<const jit::Value*, int> src_;    // value -> builder node producing it
-  std::unordered_map<const jit::Value*, int> param_alias_;              // views of parameters
-  std::unordered_map<const jit::Value*, const jit::Value*> view_base_;  // view -> viewed tensor
+  std::unordered_map<const jit::Value*, int> param_alias_;                 // views of parameters
+  std::unordered_map<const jit::Value*, const jit::Value*> view_base_;     // view -> viewed tensor
+  std::unordered_map<const jit::Value*, const jit::Value*> container_of_;  // element -> container
+  std::unordered_map<std::string, int> module_state_;  // module attribute path -> last writer
 };
 
 class TorchScriptImporter : public Importer {
