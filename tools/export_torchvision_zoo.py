@@ -507,7 +507,7 @@ def process_model(name, task, module, args, manifest, versions):
     old = manifest.get(name) or {}
     if set(args.steps) != set(STEPS) and old:
         # A partial rerun (--steps) keeps what the other steps recorded.
-        for key in ("export", "convert", "times", "memory_mb", "file_mb", "onnx_opset"):
+        for key in ("export", "convert", "times", "memory_mb", "file_mb", "onnx_opset", "import_ms"):
             if isinstance(old.get(key), dict):
                 entry.setdefault(key, {}).update(
                     {k: v for k, v in old[key].items() if k.split("_convert")[0] not in args.steps})
