@@ -1,6 +1,8 @@
 // Table 1 statistics of a dataset directory (dataset_stats.h).
 #include "archbert/dataset_stats.h"
 
+#include "data/jsonl.h"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -124,19 +126,7 @@ DatasetStats dataset_stats(const std::string& dir, const std::string& role) {
   std::unordered_set<std::string> vocabulary;
   if (!st.role.empty()) {
     const std::string path = (fs::path(dir) / manifest.files.at(st.role)).string();
-    const std::string text = read_file(path);
-    size_t pos = 0;
-    int64_t line = 0;
-    while (pos < text.size()) {
-      size_t nl = text.find('\n', pos);
-      if (nl == std::string::npos) nl = text.size();
-      ++line;
-      const std::string_view s(text.data() + pos, nl - pos);
-      pos = nl + 1;
-      if (s.empty()) continue;
-      const std::string where = path + ":" + std::to_string(line);
-      const json j = json::parse(s, nullptr, false);
-      if (j.is_discarded() || !j.is_object()) throw_bad_input(where, "not a JSON object");
+    for_each_jsonl_object(path, [&](const json& j, const std::string& where) {
       ++st.samples;
       for (const char* key : {"graph", "a", "b"}) {
         if (!j.contains(key)) continue;
@@ -152,7 +142,7 @@ DatasetStats dataset_stats(const std::string& dir, const std::string& role) {
                           : j.contains("question") ? "question"
                                                    : nullptr;
       // ACD pairs ({"a", "b", "label"}) have no text: they count as samples and graphs only.
-      if (!field && j.contains("a") && j.contains("b")) continue;
+      if (!field && j.contains("a") && j.contains("b")) return;
       if (!field || !j[field].is_string())
         throw_bad_input(where, "no \"text\" or \"question\" string");
       const std::string& t = j[field].get_ref<const std::string&>();
@@ -160,7 +150,7 @@ DatasetStats dataset_stats(const std::string& dir, const std::string& role) {
       tokens.push_back(static_cast<double>(toks.size()));
       characters.push_back(static_cast<double>(code_points(t)));
       vocabulary.insert(toks.begin(), toks.end());
-    }
+    });
   }
   if (st.role.empty())
     for (int64_t i = 0; i < store.size(); ++i) referenced.insert(i);

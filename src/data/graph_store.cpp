@@ -10,6 +10,7 @@
 #include "archbert/dataset.h"
 #include "archbert/error.h"
 #include "archbert/graph_io.h"
+#include "data/jsonl.h"
 
 namespace archbert {
 
@@ -464,30 +465,6 @@ namespace {
 
 std::string line_of(const json& j) { return j.dump() + "\n"; }
 
-// Calls `each(json, where)` for every non-empty line of `path`.
-template <typename F>
-void for_each_line(const std::string& path, F each) {
-  const std::string text = read_file(path);
-  size_t pos = 0;
-  int64_t line = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) nl = text.size();
-    ++line;
-    std::string_view s(text.data() + pos, nl - pos);
-    pos = nl + 1;
-    if (s.empty()) continue;
-    const std::string where = path + ":" + std::to_string(line);
-    json j = json::parse(s, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) throw_bad_input(where, "not a JSON object");
-    try {
-      each(j, where);
-    } catch (const json::exception& e) {
-      throw_bad_input(where, std::string("malformed sample: ") + e.what());
-    }
-  }
-}
-
 int label_of(const json& j, const std::string& where) {
   const int l = j.at("label").get<int>();
   if (l != 0 && l != 1) throw_bad_input(where, "label must be 0 or 1");
@@ -554,7 +531,7 @@ void write_jsonl(const std::string& path, const std::string& content) {
 
 std::vector<ArSample> read_ar_samples(const std::string& path) {
   std::vector<ArSample> out;
-  for_each_line(path, [&](const json& j, const std::string& where) {
+  for_each_jsonl_object(path, [&](const json& j, const std::string& where) {
     ArSample s;
     s.graph = index_of(j, "graph", where);
     s.text = j.at("text").get<std::string>();
@@ -569,7 +546,7 @@ std::vector<ArSample> read_ar_samples(const std::string& path) {
 
 std::vector<QaSample> read_qa_samples(const std::string& path) {
   std::vector<QaSample> out;
-  for_each_line(path, [&](const json& j, const std::string& where) {
+  for_each_jsonl_object(path, [&](const json& j, const std::string& where) {
     QaSample s;
     s.graph = index_of(j, "graph", where);
     s.question = j.at("question").get<std::string>();
@@ -582,7 +559,7 @@ std::vector<QaSample> read_qa_samples(const std::string& path) {
 
 std::vector<AcdPair> read_acd_pairs(const std::string& path) {
   std::vector<AcdPair> out;
-  for_each_line(path, [&](const json& j, const std::string& where) {
+  for_each_jsonl_object(path, [&](const json& j, const std::string& where) {
     out.push_back({index_of(j, "a", where), index_of(j, "b", where), label_of(j, where)});
   });
   return out;
@@ -590,7 +567,7 @@ std::vector<AcdPair> read_acd_pairs(const std::string& path) {
 
 std::vector<BacdQuartet> read_bacd_quartets(const std::string& path) {
   std::vector<BacdQuartet> out;
-  for_each_line(path, [&](const json& j, const std::string& where) {
+  for_each_jsonl_object(path, [&](const json& j, const std::string& where) {
     BacdQuartet s;
     s.a = index_of(j, "a", where);
     s.b = index_of(j, "b", where);
@@ -599,6 +576,29 @@ std::vector<BacdQuartet> read_bacd_quartets(const std::string& path) {
     out.push_back(std::move(s));
   });
   return out;
+}
+
+void for_each_jsonl_object(const std::string& path,
+                           const std::function<void(const json&, const std::string&)>& each) {
+  const std::string text = read_file(path);
+  size_t pos = 0;
+  int64_t line = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    ++line;
+    std::string_view s(text.data() + pos, nl - pos);
+    pos = nl + 1;
+    if (s.empty()) continue;
+    const std::string where = path + ":" + std::to_string(line);
+    json j = json::parse(s, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) throw_bad_input(where, "not a JSON object");
+    try {
+      each(j, where);
+    } catch (const json::exception& e) {
+      throw_bad_input(where, std::string("malformed sample: ") + e.what());
+    }
+  }
 }
 
 }  // namespace archbert
