@@ -1,6 +1,5 @@
 // Dataset directories: manifest.json, the binary graph store graphs.bin, JSONL samples.
 // Formats: include/archbert/dataset.h and docs/datasets.md.
-#include <zlib.h>
 
 #include <algorithm>
 #include <cstring>
@@ -11,6 +10,7 @@
 #include "archbert/error.h"
 #include "archbert/graph_io.h"
 #include "data/jsonl.h"
+#include "util/crc32.h"
 
 namespace archbert {
 
@@ -149,17 +149,6 @@ void put_prefixed(std::string& out, std::string_view s, std::string_view prev) {
   while (k < n && s[k] == prev[k]) ++k;
   put_varint(out, k);
   put_string(out, s.substr(k));
-}
-
-uint32_t crc_of(const char* p, size_t n) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  while (n > 0) {
-    const uInt chunk = static_cast<uInt>(std::min<size_t>(n, 1u << 30));
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(p), chunk);
-    p += chunk;
-    n -= chunk;
-  }
-  return static_cast<uint32_t>(crc);
 }
 
 // A node's parameters are stored as the difference from the numel of its shape (zigzag
@@ -373,7 +362,7 @@ std::string GraphStoreWriter::finish() const {
   out += records_;
   for (uint64_t o : offsets_) put_u64(out, kHeaderBytes + o);
   put_u64(out, index_offset);
-  const uint32_t crc = crc_of(out.data() + kHeaderBytes, out.size() - kHeaderBytes);
+  const uint32_t crc = crc32_of(out.data() + kHeaderBytes, out.size() - kHeaderBytes);
   std::string c;
   put_u64(c, crc);
   std::memcpy(out.data() + 32, c.data(), 8);
@@ -413,7 +402,7 @@ GraphStore GraphStore::from_bytes(std::string bytes, const std::string& source) 
                                                   " of " + std::to_string(size) + " bytes"
                                             : "graph store has " + std::to_string(d.size() - size) +
                                                   " unexpected trailing bytes");
-  if (crc_of(d.data() + kHeaderBytes, d.size() - kHeaderBytes) != crc)
+  if (crc32_of(d.data() + kHeaderBytes, d.size() - kHeaderBytes) != crc)
     throw_bad_input(source, "checksum mismatch: the graph store is corrupt");
   if (index_offset < kHeaderBytes || index_offset > size || (size - index_offset) % 8 != 0 ||
       (size - index_offset) / 8 != count + 1)

@@ -12,7 +12,6 @@
 // against the config before any data is copied.
 
 #include <unistd.h>
-#include <zlib.h>
 
 #include <cstdio>
 #include <cstring>
@@ -23,6 +22,7 @@
 
 #include "archbert/error.h"
 #include "archbert/model_torch.h"
+#include "util/crc32.h"
 
 namespace archbert {
 
@@ -30,17 +30,6 @@ namespace {
 
 constexpr char kMagic[8] = {'A', 'B', 'C', 'K', 'P', 'T', '1', '\n'};
 constexpr size_t kPrefix = 8 + 8 + 4;
-
-uint32_t crc32_of(const char* data, size_t size) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  while (size > 0) {
-    const uInt chunk = static_cast<uInt>(std::min<size_t>(size, 1u << 30));
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(data), chunk);
-    data += chunk;
-    size -= chunk;
-  }
-  return static_cast<uint32_t>(crc);
-}
 
 std::string shape_text(const std::vector<int64_t>& s) {
   std::ostringstream o;
