@@ -13,6 +13,7 @@
 #include "archbert/dataset_stats.h"
 #include "archbert/descriptions.h"
 #include "archbert/error.h"
+#include "archbert/format.h"
 #include "archbert/graph_io.h"
 #include "archbert/importer.h"
 #include "archbert/system.h"
@@ -35,19 +36,13 @@ ImportOptions import_options(const GlobalOptions& g) {
   return o;
 }
 
-std::string format_count(int64_t v) {
-  std::string s = std::to_string(v);
-  for (int i = static_cast<int>(s.size()) - 3; i > (v < 0 ? 1 : 0); i -= 3) s.insert(i, ",");
-  return s;
-}
-
 // The readable summary of `archbert graph SOURCE`.
 std::string graph_summary(const ArchGraph& g) {
   GraphStats s = g.stats();
   std::ostringstream o;
   o << g.name << "  (" << g.format << (g.bn_folded ? ", BatchNorm folded into convolutions" : "")
     << ")\n"
-    << "  parameters   " << format_count(g.params) << "\n"
+    << "  parameters   " << group_thousands(g.params) << "\n"
     << "  nodes        " << s.nodes << "   edges " << s.edges << "   depth " << s.depth << "\n"
     << "  fingerprint  " << g.fingerprint() << "\n";
   if (s.other_nodes)
@@ -283,7 +278,7 @@ int main(int argc, char** argv) {
               {{"name", e.name}, {"family", e.family}, {"task", e.task}, {"params", e.params}});
         } else {
           std::printf("%-45s %-14s %-16s %15s\n", e.name.c_str(), e.family.c_str(), e.task.c_str(),
-                      e.params >= 0 ? format_count(e.params).c_str() : "?");
+                      e.params >= 0 ? group_thousands(e.params).c_str() : "?");
         }
       }
       if (zoo_json) std::cout << arr.dump(2) << "\n";

@@ -31,6 +31,7 @@
 
 #include "archbert/descriptions.h"
 #include "archbert/error.h"
+#include "archbert/format.h"
 #include "data/description_templates.h"
 #include "data/facts.h"
 #include "data/layer_lexicon.h"
@@ -65,15 +66,6 @@ bool accept(data::Rng& rng, double p) {
   return rng.below(1'000'000) < static_cast<uint64_t>(p * 1'000'000);
 }
 
-std::string with_commas(int64_t v) {
-  std::string digits = std::to_string(v), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
 // How a parameter count is written. The unit depends on the stated number's magnitude.
 enum class ParamFormat { kExact, kAbout, kRoughly };
 constexpr int kParamFormats = 3;
@@ -95,7 +87,7 @@ std::string param_phrase(ParamFormat f, int64_t value, int64_t unit) {
   char buf[64];
   switch (f) {
     case ParamFormat::kExact:
-      return with_commas(value);
+      return group_thousands(value);
     case ParamFormat::kAbout:
       if (unit == 100'000) {
         const long long tenths = value / 100'000;
@@ -115,7 +107,7 @@ std::string param_phrase(ParamFormat f, int64_t value, int64_t unit) {
       }
       return buf;
   }
-  return with_commas(value);
+  return group_thousands(value);
 }
 
 // A fact with the rendering choices it needs.

@@ -9,6 +9,7 @@
 
 #include "archbert/dataset_stats.h"
 #include "archbert/descriptions.h"
+#include "archbert/format.h"
 #include "archbert/zoo_dataset.h"
 #include "data/facts.h"
 #include "data/rng.h"
@@ -43,16 +44,6 @@ constexpr NotableClass kNorms[] = {
     {"InstanceNorm2d", "instance normalisation", ""},
 };
 
-// "11,689,512" style grouping.
-std::string grouped(int64_t v) {
-  std::string s = std::to_string(v), out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (i && (s.size() - i) % 3 == 0) out += ',';
-    out += s[i];
-  }
-  return out;
-}
-
 // Parameters as a person says them: three significant digits, "11.7 million", "1.1 billion",
 // "560 thousand". Returns the text and sets the rounded value and unit.
 std::string spoken_params(int64_t params, int64_t& value, int64_t& unit) {
@@ -61,7 +52,7 @@ std::string spoken_params(int64_t params, int64_t& value, int64_t& unit) {
   unit = 1;
   for (int i = 0; i < digits - 3; ++i) unit *= 10;
   value = data::round_to(params, unit);
-  if (value < 1000) return grouped(value);
+  if (value < 1000) return group_thousands(value);
   const int64_t scale = value >= 1'000'000'000 ? 1'000'000'000
                         : value >= 1'000'000   ? 1'000'000
                                                : 1000;
@@ -75,7 +66,7 @@ std::string spoken_params(int64_t params, int64_t& value, int64_t& unit) {
   for (int64_t u = unit; u < scale; u *= 10) ++decimals;
   frac = frac.substr(0, decimals);
   while (!frac.empty() && frac.back() == '0') frac.pop_back();
-  return grouped(whole) + (frac.empty() ? "" : "." + frac) + " " + word;
+  return group_thousands(whole) + (frac.empty() ? "" : "." + frac) + " " + word;
 }
 
 // Attention sites: `attention` nodes, and softmax nodes whose output reaches a matmul directly
@@ -144,19 +135,19 @@ std::vector<ZooSentence> graph_sentences(const ArchGraph& g) {
           " operations.",
       fact("depth", "", st.depth));
   const int64_t total = total_layers(st);
-  add("Counting activations, normalisations and pooling, it is built from " + grouped(total) +
-          " layers.",
+  add("Counting activations, normalisations and pooling, it is built from " +
+          group_thousands(total) + " layers.",
       fact("total", "", total));
   for (const NotableClass& c : kNotable) {
     const int64_t n = data::inventory_count(st, c.cls);
     if (n == 0) continue;
-    add("It contains " + (n == 1 ? std::string("a single ") + c.one : grouped(n) + " " + c.many) +
-            ".",
+    add("It contains " +
+            (n == 1 ? std::string("a single ") + c.one : group_thousands(n) + " " + c.many) + ".",
         fact("count", c.cls, n));
   }
   const int64_t att = attention_sites(g);
   if (att > 0)
-    add("It computes attention in " + grouped(att) + (att == 1 ? " place" : " places") +
+    add("It computes attention in " + group_thousands(att) + (att == 1 ? " place" : " places") +
             ", each a softmax over matrix-product scores.",
         fact("attention", "", att));
   else

@@ -11,6 +11,7 @@
 
 #include "archbert/error.h"
 #include "archbert/graph_io.h"
+#include "util/strings.h"
 
 namespace archbert {
 
@@ -19,11 +20,6 @@ void throw_bad_input(const std::string& input, const std::string& problem) {
 }
 
 namespace {
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 std::string gunzip(const std::string& path, const std::string& data, int64_t max_bytes) {
   z_stream zs{};

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "archbert/error.h"
+#include "archbert/format.h"
 #include "archbert/graph_io.h"
 
 namespace archbert {
@@ -45,13 +46,6 @@ std::string escape(const std::string& s) {
   return out;
 }
 
-// 11689512 -> "11,689,512".
-std::string grouped(int64_t v) {
-  std::string s = std::to_string(v);
-  for (int i = static_cast<int>(s.size()) - 3; i > (v < 0 ? 1 : 0); i -= 3) s.insert(i, ",");
-  return s;
-}
-
 std::string label(const Node& n) {
   std::string l(op_name(n.op));
   if (n.kernel && !n.shape)
@@ -70,7 +64,8 @@ std::string graph_to_dot(const ArchGraph& g) {
   std::ostringstream o;
   o << "digraph \"" << escape(g.name.empty() ? "graph" : g.name) << "\" {\n"
     << "  graph [rankdir=TB, fontname=\"Helvetica\", label=\"" << escape(g.name) << " (" << g.format
-    << ", " << g.nodes.size() << " nodes, " << grouped(g.params) << " parameters)\", labelloc=t];\n"
+    << ", " << g.nodes.size() << " nodes, " << group_thousands(g.params)
+    << " parameters)\", labelloc=t];\n"
     << "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fontsize=10, "
        "height=0.3];\n  edge [arrowsize=0.6];\n";
   for (size_t i = 0; i < g.nodes.size(); ++i) {

@@ -103,11 +103,6 @@ int64_t heads(const HfConfig& c, std::initializer_list<const char*> keys, int64_
 
 // ---------------------------------------------------------------------------- heads
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 namespace {
 
 struct HeadSuffix {

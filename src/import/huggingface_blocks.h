@@ -13,6 +13,7 @@
 #include "archbert/error.h"
 #include "archbert/graph.h"
 #include "import/huggingface_builders.h"
+#include "util/strings.h"
 
 namespace archbert::hf::detail {
 
@@ -32,8 +33,6 @@ inline int64_t checked_numel(const std::vector<int64_t>& dims, const std::string
 }
 
 inline std::string str(int64_t i) { return std::to_string(i); }
-
-bool ends_with(const std::string& s, const std::string& suffix);
 
 // An activation as the config names it and the canonical op it maps to.
 struct Act {

@@ -11,7 +11,7 @@ namespace archbert::hf {
 
 using detail::checked_add;
 using detail::checked_numel;
-using detail::ends_with;
+using archbert::ends_with;
 using detail::str;
 
 namespace {

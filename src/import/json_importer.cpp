@@ -4,14 +4,10 @@
 #include "archbert/error.h"
 #include "archbert/graph_io.h"
 #include "archbert/importer.h"
+#include "util/strings.h"
 
 namespace archbert {
 namespace {
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // Reads archbert graph JSON: an object with "nodes" and "edges".
 class JsonImporter : public Importer {
