@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 
 #include "archbert/dataset.h"
@@ -173,7 +174,12 @@ std::string make_fixture(const std::string& tag) {
     index.push_back({{"name", id}, {"family", fam}, {"task", "nlp"}});
   }
   write_file_atomic((root / "zoo/hf/index.json").string(), index.dump(1));
-  json manifest = {{"tinycnn3", {{"family", "tinycnn"}, {"task", "classification"}}},
+  // tinycnn3 has a MAC count (made up: 4,567,890 on a 32x32 image), minivgg none.
+  json manifest = {{"tinycnn3",
+                    {{"family", "tinycnn"},
+                     {"task", "classification"},
+                     {"macs", 4567890},
+                     {"macs_input", {{1, 3, 32, 32}}}}},
                    {"minivgg", {{"family", "minivgg"}, {"task", "classification"}}},
                    {"notconverted", {{"family", "tinycnn"}, {"task", "classification"}}}};
   write_file_atomic((root / "zoo/tv/manifest.json").string(), manifest.dump(1));
@@ -189,6 +195,74 @@ std::string make_fixture(const std::string& tag) {
 }
 
 std::string read(const std::string& path) { return read_file(path); }
+
+// A "1.8 GMACs" / "0.17 GFLOPs" number of a text: its value in MACs or FLOPs and the unit its
+// written digits resolve ("1.8" -> 0.1 G, "0.057" -> 0.001 G, "130" -> 10 G: 2 significant
+// digits).
+struct StatedNumber {
+  std::string what;  // "MACs" or "FLOPs"
+  int64_t value = 0, unit = 0;
+};
+std::vector<StatedNumber> giga_numbers(const std::string& text) {
+  static const std::regex re(R"(([0-9]+)(?:\.([0-9]+))? G(MACs|FLOPs))");
+  constexpr int64_t kGiga = 1'000'000'000;
+  std::vector<StatedNumber> out;
+  for (std::sregex_iterator it(text.begin(), text.end(), re), end; it != end; ++it) {
+    const std::string whole = (*it)[1], frac = (*it)[2];
+    StatedNumber n;
+    n.what = (*it)[3];
+    int64_t scale = kGiga;
+    for (size_t i = 0; i < frac.size(); ++i) scale /= 10;
+    n.value = std::stoll(whole) * kGiga + (frac.empty() ? 0 : std::stoll(frac) * scale);
+    n.unit = scale;
+    if (frac.empty())
+      for (size_t i = 2; i < whole.size(); ++i) n.unit *= 10;
+    out.push_back(n);
+  }
+  return out;
+}
+
+// Per-token FLOPs recomputed here: 2 x in x out over the linear nodes.
+int64_t flops_per_token(const ArchGraph& g) {
+  int64_t f = 0;
+  for (const Node& n : g.nodes)
+    if (n.op == Op::kLinear && n.shape) f += 2 * (*n.shape)[0] * (*n.shape)[1];
+  return f;
+}
+
+// The FLOPs-sentence ground truth of model `m` (graph `g` as stored): the tv manifest's macs for
+// "macs" claims (MACs), the recomputed per-token FLOPs of Hugging Face graphs; -1 when unknown.
+int64_t flops_truth(const std::string& kind, const ZooModel& m, const ArchGraph& g,
+                    const json& tv_manifest) {
+  if (kind == "flops_per_token") return g.format == "huggingface" ? flops_per_token(g) : -1;
+  if (m.name.rfind("tv:", 0) != 0) return -1;
+  std::string name = m.name.substr(3);
+  if (!m.variant_of.empty()) name = m.variant_of.substr(3);
+  if (!tv_manifest.contains(name) || !tv_manifest[name].contains("macs")) return -1;
+  return tv_manifest[name]["macs"].get<int64_t>();
+}
+
+// Checks the numbers of a FLOPs sentence against `truth` (MACs for "macs" claims, FLOPs for
+// "flops_per_token"): within the written rounding for a positive, at least 3x off for a negative.
+void check_flops_text(const std::string& text, const StatedFact& claim, int64_t truth,
+                      bool positive, const std::string& model) {
+  const std::vector<StatedNumber> nums = giga_numbers(text);
+  ASSERT_EQ(nums.size(), claim.kind == "macs" ? 2u : 1u) << model << ": " << text;
+  ASSERT_GT(truth, 0) << model << ": " << text;
+  for (const StatedNumber& n : nums) {
+    const int64_t t = n.what == "FLOPs" && claim.kind == "macs" ? 2 * truth : truth;
+    if (positive) {
+      EXPECT_LE(std::llabs(n.value - t) * 2, n.unit) << model << ": " << text << " (" << t << ")";
+    } else {
+      EXPECT_TRUE(n.value >= 3 * t || 3 * n.value <= t)
+          << model << ": " << text << " (" << t << ")";
+    }
+    if (n.what == (claim.kind == "macs" ? "MACs" : "FLOPs")) {
+      EXPECT_EQ(n.value, claim.value) << text;
+      EXPECT_EQ(n.unit, claim.unit) << text;
+    }
+  }
+}
 
 // Every invariant of a generated directory, checked against the corpus it came from.
 void check_dataset(const std::string& data, const std::string& dir, const ZooDatasetOptions& opt,
@@ -210,20 +284,44 @@ void check_dataset(const std::string& data, const std::string& dir, const ZooDat
       if (seen.insert(k).second) docs.push_back(s.text);
     }
   const TfidfSimilarity sim(docs);
+  const json tv_manifest = json::parse(read(data + "/zoo/tv/manifest.json"));
 
   // Computed sentences hold on the graph (as stored in graphs.bin), and each one carries a claim.
+  // FLOPs sentences: one per model with a known count, agreeing with the ground truth.
+  std::vector<ArchGraph> stored;
+  int64_t flops_sentences = 0, without_flops = 0;
   for (size_t i = 0; i < n; ++i) {
     const ArchGraph g = store.get(static_cast<int64_t>(i));
     EXPECT_EQ(g.params, models[i].graph.params);
-    int computed = 0;
+    int computed = 0, flops = 0;
     for (const ZooSentence& s : models[i].positives)
       if (s.source == "graph") {
         ++computed;
         ASSERT_TRUE(s.claim.has_value()) << s.text;
-        EXPECT_TRUE(zoo_fact_holds(*s.claim, g)) << models[i].name << ": " << s.text;
+        if (s.claim->kind == "macs") {
+          EXPECT_TRUE(zoo_fact_holds(*s.claim, models[i])) << models[i].name << ": " << s.text;
+          EXPECT_FALSE(zoo_fact_holds(*s.claim, g)) << "a graph alone cannot check MACs";
+        } else {
+          EXPECT_TRUE(zoo_fact_holds(*s.claim, g)) << models[i].name << ": " << s.text;
+        }
+        if (s.claim->kind == "macs" || s.claim->kind == "flops_per_token") {
+          ++flops;
+          check_flops_text(s.text, *s.claim, flops_truth(s.claim->kind, models[i], g, tv_manifest),
+                           true, models[i].name);
+        }
       }
     EXPECT_GE(computed, 4) << models[i].name;
+    const bool known = flops_truth("macs", models[i], g, tv_manifest) > 0 ||
+                       flops_truth("flops_per_token", models[i], g, tv_manifest) > 0;
+    EXPECT_EQ(flops, known ? 1 : 0) << models[i].name;
+    flops_sentences += flops;
+    without_flops += flops == 0;
+    stored.push_back(g);
   }
+  EXPECT_EQ(without_flops, corpus.models_without_flops);
+  const DatasetManifest manifest = read_manifest(dir);
+  EXPECT_EQ(manifest.counts.at("texts_flops"), flops_sentences);
+  EXPECT_EQ(manifest.counts.at("models_without_flops"), without_flops);
 
   // AR samples: splits disjoint by text; positives are the model's; negatives come from
   // dissimilar models, are below the threshold to every positive, and their claims are false.
@@ -237,10 +335,14 @@ void check_dataset(const std::string& data, const std::string& dir, const ZooDat
       EXPECT_EQ(zoo_text_split(a.text, opt.seed), sp ? DatasetSplit::kVal : DatasetSplit::kTrain);
       const size_t i = static_cast<size_t>(a.graph);
       ASSERT_LT(i, n);
-      const ArchGraph& g = models[i].graph;
       for (const StatedFact& f : a.claims) {
         EXPECT_EQ(f.holds, a.label == 1) << a.text;
-        EXPECT_EQ(zoo_fact_holds(f, g), a.label == 1) << models[i].name << ": " << a.text;
+        EXPECT_EQ(zoo_fact_holds(f, models[i]), a.label == 1) << models[i].name << ": " << a.text;
+        if (f.kind == "macs" || f.kind == "flops_per_token") {
+          if (f.kind == "macs") EXPECT_EQ(f.cls, models[i].macs_input) << a.text;
+          check_flops_text(a.text, f, flops_truth(f.kind, models[i], stored[i], tv_manifest),
+                           a.label == 1, models[i].name);
+        }
       }
       if (a.label == 1) {
         ++positives;
@@ -261,7 +363,7 @@ void check_dataset(const std::string& data, const std::string& dir, const ZooDat
       EXPECT_TRUE(from_dissimilar) << a.text;
       if (!a.claims.empty()) {
         for (const StatedFact& f : a.claims)
-          EXPECT_TRUE(zoo_fact_clearly_false(f, g)) << models[i].name << ": " << a.text;
+          EXPECT_TRUE(zoo_fact_clearly_false(f, models[i])) << models[i].name << ": " << a.text;
         continue;
       }
       for (const ZooSentence& p : models[i].positives)
@@ -333,6 +435,9 @@ TEST(ZooDataset, FixtureInvariants) {
   EXPECT_EQ(r.graphs, 9);
   EXPECT_EQ(r.folded, 1);
   EXPECT_EQ(r.families, 7);
+  // FLOPs sentences: 6 hf (per token) + tinycnn3 and its folded variant; minivgg has no count.
+  EXPECT_EQ(r.flops_sentences, 8);
+  EXPECT_EQ(r.models_without_flops, 1);
   check_dataset(data, opt.out_dir, opt, 1);
   const DatasetManifest m = read_manifest(opt.out_dir);
   EXPECT_EQ(m.generator, "zoo");
@@ -401,6 +506,79 @@ TEST(ZooDataset, ComputedSentences) {
       EXPECT_FALSE(zoo_fact_holds(*x.claim, g)) << x.text;
   }
   EXPECT_TRUE(folded_sentence);
+}
+
+TEST(ZooDataset, FlopsSentences) {
+  // resnet18 at 224x224: 1,814,073,344 MACs (tools/export_torchvision_zoo.py --macs-only).
+  const ZooSentence s = macs_sentence(1'814'073'344, "224x224 image", 0);
+  EXPECT_EQ(s.text, "It needs about 1.8 GMACs (3.6 GFLOPs) for one 224x224 image.");
+  ASSERT_TRUE(s.claim);
+  EXPECT_EQ(s.claim->kind, "macs");
+  EXPECT_EQ(s.claim->cls, "224x224 image");
+  EXPECT_EQ(s.claim->value, 1'800'000'000);
+  EXPECT_EQ(s.claim->unit, 100'000'000);
+  EXPECT_EQ(macs_sentence(56'522'368, "224x224 image", 1).text,
+            "Its convolutions and matrix multiplies cost about 0.11 GFLOPs (0.057 GMACs) per "
+            "224x224 image.");
+  EXPECT_EQ(
+      macs_sentence(134'021'000'000, "320x320 image (resized to 800x800 by the model)", 2).text,
+      "A forward pass on one 320x320 image (resized to 800x800 by the model) takes roughly "
+      "130 GMACs, or 270 GFLOPs.");
+  EXPECT_EQ(macs_sentence(2'000'000'000, "16-frame 112x112 clip", 0).text,
+            "It needs about 2.0 GMACs (4.0 GFLOPs) for one 16-frame 112x112 clip.");
+
+  ZooModel m;
+  m.graph = tiny_cnn("t", 1, false);
+  m.macs = 1'814'073'344;
+  m.macs_input = "224x224 image";
+  EXPECT_TRUE(zoo_fact_holds(*s.claim, m));
+  EXPECT_FALSE(zoo_fact_holds(*s.claim, m.graph));          // needs the manifest count
+  EXPECT_FALSE(zoo_fact_clearly_false(*s.claim, m.graph));  // unknown is never a negative
+  // Wrong numbers: 3x off is false but not clearly (its separately rounded FLOPs could be less
+  // than 3x off); 3.5x off is a fair negative.
+  StatedFact f = macs_sentence(5'500'000'000, "224x224 image", 0).claim.value();
+  EXPECT_FALSE(zoo_fact_holds(f, m));
+  EXPECT_FALSE(zoo_fact_clearly_false(f, m));
+  f = macs_sentence(6'400'000'000, "224x224 image", 0).claim.value();
+  EXPECT_TRUE(zoo_fact_clearly_false(f, m));
+  f = macs_sentence(600'000'000, "224x224 image", 0).claim.value();
+  EXPECT_FALSE(zoo_fact_clearly_false(f, m));
+  f = macs_sentence(510'000'000, "224x224 image", 0).claim.value();
+  EXPECT_TRUE(zoo_fact_clearly_false(f, m));
+  // Another input: neither true nor a negative.
+  f = macs_sentence(18'000'000'000, "16-frame 112x112 clip", 0).claim.value();
+  EXPECT_FALSE(zoo_fact_holds(f, m));
+  EXPECT_FALSE(zoo_fact_clearly_false(f, m));
+  m.macs = -1;
+  EXPECT_FALSE(zoo_fact_holds(*s.claim, m));
+  EXPECT_FALSE(zoo_fact_clearly_false(*s.claim, m));
+
+  // Per-token FLOPs of a Hugging Face graph: linear 8 -> 24 and 24 -> 8: 2 x 384 = 768 FLOPs.
+  GraphBuilder b("lin");
+  Node l1, l2;
+  l1.op = l2.op = Op::kLinear;
+  l1.shape = Shape4{24, 8, 1, 1};
+  l1.params = 216;
+  l2.shape = Shape4{8, 24, 1, 1};
+  l2.params = 200;
+  const int in = b.add(Op::kInput, "x"), a = b.add(l1), c = b.add(l2),
+            out = b.add(Op::kOutput, "y");
+  b.connect(in, a);
+  b.connect(a, c);
+  b.connect(c, out);
+  ArchGraph g = b.finish("lin", "huggingface", 416, false);
+  EXPECT_EQ(linear_flops_per_token(g), 768);
+  std::string text;
+  for (const ZooSentence& x : graph_sentences(g))
+    if (x.claim->kind == "flops_per_token") {
+      text = x.text;
+      EXPECT_TRUE(zoo_fact_holds(*x.claim, g));
+      EXPECT_EQ(x.claim->value, 770);
+      EXPECT_EQ(x.claim->unit, 10);
+    }
+  EXPECT_NE(text.find("0.00000077 GFLOPs"), std::string::npos) << text;
+  g.format = "onnx";  // per-token FLOPs are stated of Hugging Face graphs only
+  for (const ZooSentence& x : graph_sentences(g)) EXPECT_NE(x.claim->kind, "flops_per_token");
 }
 
 TEST(ZooDataset, AttentionThroughDropout) {
@@ -526,6 +704,24 @@ TEST(ZooDataset, RepositoryZoo) {
     EXPECT_TRUE(texts.count(
         "It computes attention in 12 places, each a softmax over matrix-product scores."));
     EXPECT_TRUE(texts.count("The model has about 110 million trainable parameters."));
+  }
+  // Hand-checked: resnet18 at 224x224 is 1.81 GMACs (torchvision's table: 1.81 "GFLOPS", which
+  // are multiply-accumulates); our forward-pass count gives 1,814,073,344.
+  const json tv = json::parse(read(data + "/zoo/tv/manifest.json"));
+  if (tv.contains("resnet18") && tv["resnet18"].contains("macs")) {
+    const int64_t macs = tv["resnet18"]["macs"].get<int64_t>();
+    EXPECT_NEAR(static_cast<double>(macs), 1.82e9, 0.01e9);
+    bool found = false;
+    for (const ZooModel& m : load_zoo_corpus(data).models)
+      if (m.name == "tv:resnet18")
+        for (const ZooSentence& s : m.positives)
+          if (s.claim && s.claim->kind == "macs") {
+            found = true;
+            EXPECT_NE(s.text.find("1.8 GMACs"), std::string::npos) << s.text;
+            EXPECT_NE(s.text.find("3.6 GFLOPs"), std::string::npos) << s.text;
+            EXPECT_NE(s.text.find("224x224 image"), std::string::npos) << s.text;
+          }
+    EXPECT_TRUE(found);
   }
   if (!(keep && *keep)) fs::remove_all(opt.out_dir);
 }

@@ -22,7 +22,14 @@ memory blow-up in one model does not stop the run, and each step's peak memory i
 data/zoo/tv/manifest.json is rewritten atomically after each model; a rerun skips models that are
 already done (--force redoes them, --retry-failed redoes those with any failure).
 
-Internal mode: `--step FORMAT --model NAME --out FILE --result FILE` performs one export step.
+`--macs-only` instead counts each model's multiply-accumulates in one forward pass on its example
+input (count_macs: convolutions, linear layers, matrix products, nn.MultiheadAttention) and adds
+macs, macs_by_kind, macs_input (and macs_network_input for detection) to the existing manifest
+entries, one model per worker process, resumable (--force recounts). docs/datasets.md ("Zoo",
+FLOPs sentences) says what is counted.
+
+Internal modes: `--step FORMAT --model NAME --out FILE --result FILE` performs one export step;
+`--macs-worker --model NAME --task TASK --result FILE` counts one model's MACs.
 """
 
 import argparse
@@ -333,6 +340,183 @@ def worker_main(args):
     res["maxrss_mb"] = round(vm_hwm_mb(), 1)
     with open(args.result, "w") as f:
         json.dump(res, f)
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------
+# Worker: multiply-accumulate count of one model (--macs-only).
+# ----------------------------------------------------------------------------------------------
+
+def _numel(shape):
+    n = 1
+    for d in shape:
+        n *= int(d)
+    return n
+
+
+def _einsum_macs(equation, operands):
+    """Multiply-accumulates of a two-operand einsum: the product of all index sizes."""
+    if len(operands) != 2 or "..." in equation:
+        return 0
+    ins = equation.replace(" ", "").split("->")[0].split(",")
+    sizes = {}
+    for term, t in zip(ins, operands):
+        for c, d in zip(term, t.shape):
+            sizes[c] = int(d)
+    return _numel(sizes.values())
+
+
+def count_macs(model, args):
+    """Runs model(*args) once under no_grad; returns ({kind: MACs}, network input shape or None).
+
+    Counted at the functional level (a TorchFunctionMode sees every torch function call), because
+    module forward hooks miss work done with a module's weights through torch.nn.functional:
+    Swin's attention calls F.linear on its qkv/proj Linear weights, and nn.MultiheadAttention
+    calls F.multi_head_attention_forward with its in_proj/out_proj weights. Inside a counted call
+    the mode is off, so nothing is counted twice. Per kind:
+      conv:   output elements x in_channels/groups x kernel elements (= output numel x weight[0]
+              numel), conv1d/2d/3d;
+      conv_transpose: input elements x out_channels/groups x kernel elements;
+      linear: output elements x in_features;
+      matmul: torch.matmul / @ / mm / bmm / addmm / baddbmm: output elements x inner dimension;
+              two-operand einsum: product of all index sizes (attention scores and their
+              application to values, RAFT's correlation volume, ...);
+      attention (nn.MultiheadAttention): q/k/v in-projections + Q.K^T + A.V + out-projection,
+              L*N*E*E + S*N*(kdim+vdim)*E + 2*N*L*S*E + L*N*E*E.
+    Not counted: normalisation, activations, pooling, element-wise arithmetic, interpolation,
+    RoI align, NMS (all small next to the above).
+    """
+    import torch
+    import torch.nn.functional as F
+    from torch.overrides import TorchFunctionMode
+
+    macs = collections.Counter()
+    convs = {torch.conv1d, torch.conv2d, torch.conv3d, F.conv1d, F.conv2d, F.conv3d}
+    tconvs = {torch.conv_transpose1d, torch.conv_transpose2d, torch.conv_transpose3d,
+              F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d}
+    mm_names = {"matmul", "__matmul__", "__rmatmul__", "mm", "bmm"}
+    add_mm_names = {"addmm", "baddbmm", "addbmm"}
+
+    class Counter(TorchFunctionMode):
+        def __torch_function__(self, func, types, fargs=(), kwargs=None):
+            kwargs = kwargs or {}
+            out = func(*fargs, **kwargs)
+            name = getattr(func, "__name__", "")
+            try:
+                if func in convs:
+                    w = fargs[1] if len(fargs) > 1 else kwargs["weight"]
+                    macs["conv"] += out.numel() * w[0].numel()
+                elif func in tconvs:
+                    w = fargs[1] if len(fargs) > 1 else kwargs["weight"]
+                    macs["conv_transpose"] += fargs[0].numel() * w[0].numel()
+                elif func is F.linear or func is torch._C._nn.linear:
+                    w = fargs[1] if len(fargs) > 1 else kwargs["weight"]
+                    macs["linear"] += out.numel() * w.shape[-1]
+                elif name in mm_names and len(fargs) >= 1 and isinstance(out, torch.Tensor):
+                    a = fargs[0]
+                    macs["matmul"] += out.numel() * a.shape[-1]
+                elif name in add_mm_names and len(fargs) >= 3:
+                    macs["matmul"] += out.numel() * fargs[1].shape[-1]
+                elif name == "einsum":
+                    ops = fargs[1:]
+                    if len(ops) == 1 and isinstance(ops[0], (list, tuple)):
+                        ops = ops[0]
+                    macs["matmul"] += _einsum_macs(fargs[0], list(ops))
+                elif func is F.multi_head_attention_forward:
+                    q, k, v = fargs[0], fargs[1], fargs[2]
+                    e = q.shape[-1]
+                    lq, s = q.shape[0], k.shape[0]
+                    n = q.shape[1] if q.dim() == 3 else 1
+                    macs["attention"] += (lq * n * e * e + s * n * k.shape[-1] * e
+                                          + s * n * v.shape[-1] * e + 2 * n * lq * s * e
+                                          + lq * n * e * e)
+            except (AttributeError, IndexError, KeyError, TypeError):
+                pass
+            return out
+
+    seen = {}
+    hook = None
+    backbone = getattr(model, "backbone", None)
+    if backbone is not None and hasattr(model, "transform"):
+        # Detection models resize (and pad) their images before the backbone: record what the
+        # network actually sees.
+        def pre(_, inp):
+            if "shape" not in seen and inp and isinstance(inp[0], torch.Tensor):
+                seen["shape"] = list(inp[0].shape)
+        hook = backbone.register_forward_pre_hook(pre)
+    with torch.no_grad(), Counter():
+        model(*args)
+    if hook is not None:
+        hook.remove()
+    return {k: int(v) for k, v in sorted(macs.items()) if v}, seen.get("shape")
+
+
+def macs_worker_main(args):
+    import torch
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    torch.set_num_threads(1)
+    t0 = time.time()
+    try:
+        model = build_model(args.model)
+        inputs = example_input(args.model, args.task)
+        by_kind, resized = count_macs(model, inputs)
+        res = {"macs": sum(by_kind.values()), "macs_by_kind": by_kind,
+               "macs_input": [list(a[0].shape) if isinstance(a, list) else list(a.shape)
+                              for a in inputs]}
+        if resized:
+            res["macs_network_input"] = resized
+    except Exception as e:  # noqa: BLE001 - report, never crash without a result
+        res = {"error": short_error(e), "traceback": traceback.format_exc()[-2000:]}
+    res["seconds"] = round(time.time() - t0, 2)
+    with open(args.result, "w") as f:
+        json.dump(res, f)
+    return 0
+
+
+def run_macs(builders, args, manifest, manifest_path):
+    """--macs-only: adds macs, macs_by_kind, macs_input (and macs_network_input for detection)
+    to each manifest entry, one model at a time in a fresh worker process; resumable."""
+    todo = [b for b in builders if b[0] in manifest and (
+        args.force or ("macs" not in manifest[b[0]]
+                       and ("macs_error" not in manifest[b[0]] or args.retry_failed)))]
+    missing = [b[0] for b in builders if b[0] not in manifest]
+    if missing:
+        print(f"warning: not in the manifest (export them first), skipped: {missing}",
+              file=sys.stderr)
+    print(f"{len(builders)} models selected, {len(todo)} to count", flush=True)
+    t_run = time.time()
+    os.makedirs(args.tmp, exist_ok=True)
+    result_file = os.path.join(args.tmp, "macs-result.json")
+    for i, (name, task, _) in enumerate(todo, 1):
+        if os.path.exists(result_file):
+            os.remove(result_file)
+        cmd = [sys.executable, os.path.abspath(__file__), "--macs-worker", "--model", name,
+               "--task", task, "--result", result_file]
+        rc, rss, secs, err = run_limited(cmd, args.timeout, mem_limit_gb=args.max_memory_gb)
+        res = {}
+        if os.path.exists(result_file):
+            with open(result_file) as f:
+                res = json.load(f)
+        entry = manifest[name]
+        for k in ("macs", "macs_by_kind", "macs_input", "macs_network_input", "macs_error"):
+            entry.pop(k, None)
+        if "macs" in res:
+            for k in ("macs", "macs_by_kind", "macs_input", "macs_network_input"):
+                if k in res:
+                    entry[k] = res[k]
+            status = f"{res['macs'] / 1e9:10.3f} GMACs"
+        else:
+            if rc is None:
+                entry["macs_error"] = f"timeout after {args.timeout} s"
+            else:
+                entry["macs_error"] = res.get("error") or (
+                    last_line(err) or ("killed (out of memory?)" if rc == -9 else "no message"))
+            status = "failed: " + entry["macs_error"][:80]
+        print(f"[{i}/{len(todo)}] {name:40s} {status}  {secs:7.1f} s {rss:7.0f} MB", flush=True)
+        write_manifest(manifest_path, manifest)
+    print(f"done: {len(todo)} models in {time.time() - t_run:.0f} s; manifest {manifest_path}")
     return 0
 
 
@@ -649,10 +833,14 @@ def main():
     ap.add_argument("--max-memory-gb", type=float, default=16,
                     help="address-space limit per export step, GB (0: none; default %(default)s)")
     ap.add_argument("--list", action="store_true", help="print the models and exit")
+    ap.add_argument("--macs-only", action="store_true",
+                    help="only count multiply-accumulates (one forward pass on the example input) "
+                    "and add macs, macs_by_kind, macs_input to the manifest entries")
     ap.add_argument("--report", action="store_true",
                     help="print the manifest as a markdown table (docs/zoo.md) and exit")
     # Internal worker mode.
     ap.add_argument("--step", choices=STEPS, help=argparse.SUPPRESS)
+    ap.add_argument("--macs-worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--model", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     ap.add_argument("--result", help=argparse.SUPPRESS)
@@ -660,6 +848,8 @@ def main():
 
     if args.step:
         return worker_main(args)
+    if args.macs_worker:
+        return macs_worker_main(args)
     if args.report:
         with open(os.path.join(args.out_dir, "manifest.json")) as f:
             print(report(json.load(f)))
@@ -698,6 +888,8 @@ def main():
     if os.path.exists(manifest_path):
         with open(manifest_path) as f:
             manifest = json.load(f)
+    if args.macs_only:
+        return run_macs(builders, args, manifest, manifest_path)
     if not args.export_only and not os.path.isfile(args.archbert):
         print(f"warning: {args.archbert} not found; conversions will be recorded as failed",
               file=sys.stderr)

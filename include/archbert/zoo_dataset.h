@@ -23,7 +23,7 @@
 namespace archbert {
 
 // Bump whenever the same inputs and seed would give different files.
-constexpr int kZooDatasetVersion = 1;
+constexpr int kZooDatasetVersion = 2;  // 2: FLOPs sentences
 
 // Negatives without a checkable claim must have a TF-IDF cosine below this to every positive of
 // the model (docs/datasets.md explains the choice); negatives with a claim must be clearly false
@@ -54,6 +54,11 @@ struct ZooModel {
   std::string base_design;  // families.json base_design
   ArchGraph graph;
   std::vector<ZooSentence> positives;  // distinct (normalised) texts
+  // tv models: multiply-accumulates of one forward pass (data/zoo/tv/manifest.json "macs", from
+  // tools/export_torchvision_zoo.py --macs-only) and the input they were counted on as a noun
+  // phrase ("224x224 image", "16-frame 112x112 clip"); -1 and "" when unknown (hf models).
+  int64_t macs = -1;
+  std::string macs_input;
 };
 
 // Everything read from the data folder, in graph order (sorted by name, each folded variant
@@ -62,6 +67,7 @@ struct ZooCorpus {
   std::vector<ZooModel> models;
   std::string families_json;             // the family table, verbatim
   int64_t models_without_sentences = 0;  // zoo models models.json does not describe
+  int64_t models_without_flops = 0;      // graphs without a FLOPs sentence (no manifest macs)
 };
 
 // Reads the zoo and the description files. Throws Error(kBadInput) naming the file and the entry
@@ -70,20 +76,43 @@ ZooCorpus load_zoo_corpus(const std::string& data_dir);
 
 // Sentences computed from a graph, each with its claim: parameters (rounded to 3 significant
 // digits), depth, total layers, counts of notable layer classes, attention and normalisation.
+// Hugging Face graphs (format "huggingface") also get a FLOPs-per-token sentence
+// (linear_flops_per_token).
 std::vector<ZooSentence> graph_sentences(const ArchGraph& graph);
+
+// Matrix-multiply work per token of a graph: 2 x sum over `linear` nodes of in x out (node shape
+// (out, in, 1, 1)): the weight multiplies one token goes through, one multiply-add = 2 FLOPs;
+// attention scores (QK^T, AV), convolutions and element-wise work are not counted.
+int64_t linear_flops_per_token(const ArchGraph& graph);
+
+// The FLOPs sentence of a model with `macs` multiply-accumulates per forward pass on `input` (a
+// noun phrase, ZooModel::macs_input), e.g. "It needs about 1.8 GMACs (3.6 GFLOPs) for one 224x224
+// image.": MACs and FLOPs (2 x MACs) each rounded to 2 significant digits. Its claim: kind "macs",
+// cls = input, value = MACs rounded half up to a multiple of unit. `phrasing` picks the template.
+ZooSentence macs_sentence(int64_t macs, const std::string& input, uint64_t phrasing);
 
 // Whether a stated fact is true of the graph: fact_holds (descriptions.h) for has / lacks / count
 // / total / params / kernel, and
 //   depth      stats.depth == value
 //   attention  value == attention sites (softmax nodes feeding a matmul, plus attention nodes)
 //   norm_free  no normalisation node           bn_folded  graph.bn_folded == (value != 0)
+//   flops_per_token  a Hugging Face graph and value == linear_flops_per_token rounded half up to
+//              a multiple of unit
+// A "macs" claim needs the model's manifest count: false here (see the ZooModel overload).
 bool zoo_fact_holds(const StatedFact& fact, const ArchGraph& graph);
+// As above on model.graph, and "macs": model.macs >= 0, cls == model.macs_input and value ==
+// model.macs rounded half up to a multiple of unit.
+bool zoo_fact_holds(const StatedFact& fact, const ZooModel& model);
 
 // Whether a fact is false of the graph by a clear margin, so that it can serve as a negative:
 // a stated number at least 15% (params) or 10% (counts, totals, depth, attention sites; at least
 // 1, totals and depth 2) away from the truth (data/facts.h, as AutoNet's wrong numbers); any
-// other kind simply false.
+// other kind simply false. FLOPs claims (macs, flops_per_token) are clearly false only when the
+// truth is known for the same input (a tv model counted on the same input; a Hugging Face graph)
+// and the stated number is at least 3.5x above or below it (so that each number the sentence
+// writes, MACs and the separately rounded FLOPs, is at least 3x off).
 bool zoo_fact_clearly_false(const StatedFact& fact, const ArchGraph& graph);
+bool zoo_fact_clearly_false(const StatedFact& fact, const ZooModel& model);
 
 // Lower-cased tokens (text_tokens, dataset_stats.h) joined by single spaces.
 std::string normalize_sentence(std::string_view text);
@@ -121,6 +150,8 @@ struct ZooDatasetReport {
   int64_t rejected_similar = 0;  // of which (no claim) too similar to a positive
   int64_t rejected_true = 0;     // of which (a claim) not clearly false of the model
   int64_t negatives_with_claim = 0;
+  int64_t flops_sentences = 0;          // positives stating FLOPs (macs, flops_per_token)
+  int64_t models_without_flops = 0;     // graphs with none (tv models without a manifest macs)
   std::vector<double> best_similarity;  // of every examined candidate without a claim, sorted
   double seconds = 0;
 };

@@ -59,7 +59,43 @@ std::string string_field(const json& j, const char* key, const std::string& wher
 struct ZooSource {
   std::string name, family, path;
   bool tv = false;
+  int64_t macs = -1;       // tv: manifest "macs", -1 when absent
+  std::string macs_input;  // tv: macs_input_phrase of the manifest entry
 };
+
+// The input a tv model's MACs were counted on (tools/export_torchvision_zoo.py --macs-only), as a
+// noun phrase, from the manifest's macs_input (shapes of the forward arguments) and
+// macs_network_input (detection: the resized batch the backbone sees): "224x224 image",
+// "320x320 image (resized to 800x800 by the model)", "16-frame 112x112 clip", "pair of 128x128
+// frames". Empty when the shapes are not ones of these.
+std::string macs_input_phrase(const json& e) {
+  auto dims = [](const json& s, std::vector<int64_t>& out) {
+    if (!s.is_array()) return false;
+    for (const json& d : s) {
+      if (!d.is_number_integer()) return false;
+      out.push_back(d.get<int64_t>());
+    }
+    return out.size() >= 3;
+  };
+  auto hw = [](const std::vector<int64_t>& s) {
+    return std::to_string(s[s.size() - 2]) + "x" + std::to_string(s.back());
+  };
+  if (!e.contains("macs_input") || !e["macs_input"].is_array()) return "";
+  const json& in = e["macs_input"];
+  std::vector<int64_t> s;
+  if (in.empty() || in.size() > 2 || !dims(in[0], s)) return "";
+  if (in.size() == 2) return "pair of " + hw(s) + " frames";                     // (1, 3, H, W) x 2
+  if (s.size() == 5) return std::to_string(s[2]) + "-frame " + hw(s) + " clip";  // (1, 3, T, H, W)
+  std::string out = hw(s) + " image";  // (1, 3, H, W) or, detection, (3, H, W)
+  std::vector<int64_t> net;
+  if (e.contains("macs_network_input") && dims(e["macs_network_input"], net) && hw(net) != hw(s))
+    out += " (resized to " + hw(net) + " by the model)";
+  return out;
+}
+
+bool is_flops_claim(const ZooSentence& s) {
+  return s.claim && (s.claim->kind == "macs" || s.claim->kind == "flops_per_token");
+}
 
 std::vector<ZooSource> list_zoo(const std::string& data) {
   std::vector<ZooSource> out;
@@ -71,7 +107,18 @@ std::vector<ZooSource> list_zoo(const std::string& data) {
     for (const auto& [name, e] : m.items()) {
       const std::string path = tv + "/" + name + ".json.gz";
       if (!fs::exists(path, ec)) continue;  // exported but not converted: not in the zoo
-      out.push_back({"tv:" + name, e.is_object() ? e.value("family", "") : "", path, true});
+      ZooSource z{"tv:" + name, e.is_object() ? e.value("family", "") : "", path, true, -1, ""};
+      if (e.is_object() && e.contains("macs")) {
+        if (!e["macs"].is_number_integer() || e["macs"].get<int64_t>() <= 0)
+          throw_bad_input(tv + "/manifest.json: \"" + name + "\"",
+                          "\"macs\" is not a positive integer");
+        z.macs_input = macs_input_phrase(e);
+        if (z.macs_input.empty())
+          throw_bad_input(tv + "/manifest.json: \"" + name + "\"",
+                          "\"macs\" without a known \"macs_input\"");
+        z.macs = e["macs"].get<int64_t>();
+      }
+      out.push_back(std::move(z));
     }
   }
   const std::string hf = data + "/zoo/hf";
@@ -83,7 +130,8 @@ std::vector<ZooSource> list_zoo(const std::string& data) {
       if (!m.is_object() || !m.contains("name") || !m["name"].is_string())
         throw_bad_input(hf + "/index.json", "an entry without a \"name\"");
       const std::string id = m["name"].get<std::string>();
-      out.push_back({"hf:" + id, m.value("family", ""), hf + "/" + hub_file_name(id) + ".json"});
+      out.push_back({"hf:" + id, m.value("family", ""), hf + "/" + hub_file_name(id) + ".json",
+                     false, -1, ""});
     }
   }
   std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.name < b.name; });
@@ -183,6 +231,11 @@ ZooCorpus load_zoo_corpus(const std::string& data_dir_in) {
     for (const std::string& s : own) add_unique(m.positives, {s, "model", {}});
     std::vector<ZooSentence> descriptive = m.positives;
     for (ZooSentence& s : graph_sentences(m.graph)) add_unique(m.positives, std::move(s));
+    if (z.macs > 0) {
+      m.macs = z.macs;
+      m.macs_input = z.macs_input;
+      add_unique(m.positives, macs_sentence(m.macs, m.macs_input, data::tag_hash(z.name)));
+    }
     corpus.models.push_back(std::move(m));
 
     // The BN-folded variant: the same descriptive texts, its own computed ones.
@@ -203,10 +256,19 @@ ZooCorpus load_zoo_corpus(const std::string& data_dir_in) {
       for (ZooSentence& s : graph_sentences(f.graph))
         if (had_bn || !s.claim || s.claim->kind != "bn_folded")
           add_unique(f.positives, std::move(s));
+      // Folding BatchNorm changes no convolution or linear layer: the same count and sentence.
+      if (z.macs > 0) {
+        f.macs = z.macs;
+        f.macs_input = z.macs_input;
+        add_unique(f.positives, macs_sentence(f.macs, f.macs_input, data::tag_hash(z.name)));
+      }
       corpus.models.push_back(std::move(f));
     }
   }
   if (corpus.models.empty()) throw_bad_input(data + "/zoo", "the zoo is empty");
+  for (const ZooModel& m : corpus.models)
+    corpus.models_without_flops +=
+        std::none_of(m.positives.begin(), m.positives.end(), is_flops_claim);
   return corpus;
 }
 
@@ -218,6 +280,7 @@ ZooDatasetReport generate_zoo_dataset(const ZooDatasetOptions& opt) {
   const size_t n = models.size();
   ZooDatasetReport report;
   report.graphs = static_cast<int64_t>(n);
+  report.models_without_flops = corpus.models_without_flops;
 
   // The corpus of distinct positive texts (the IDF documents) and each model's positive vectors.
   std::vector<std::string> documents;
@@ -261,6 +324,7 @@ ZooDatasetReport generate_zoo_dataset(const ZooDatasetOptions& opt) {
     const ZooModel& m = models[i];
     for (const ZooSentence& s : m.positives) emit_ar(i, s, 1);
     report.positives += static_cast<int64_t>(m.positives.size());
+    report.flops_sentences += std::count_if(m.positives.begin(), m.positives.end(), is_flops_claim);
     // Candidates: positives of models of another family and base design, each text once, in a
     // fixed order, then shuffled by the model's own stream.
     // A text that is a positive of a similar model (a shared computed sentence, a family
@@ -289,7 +353,7 @@ ZooDatasetReport generate_zoo_dataset(const ZooDatasetOptions& opt) {
       if (c->claim) {
         // A computed sentence: its truth is checked exactly, so a same-template sentence with
         // another number ("about 560 million parameters") is a fair, hard negative.
-        if (!zoo_fact_clearly_false(*c->claim, m.graph)) {
+        if (!zoo_fact_clearly_false(*c->claim, m)) {
           ++report.rejected_true;
           continue;
         }
@@ -346,7 +410,7 @@ ZooDatasetReport generate_zoo_dataset(const ZooDatasetOptions& opt) {
   auto false_of = [&](const ZooSentence& s, size_t k) {
     const std::string key = normalize_sentence(s.text);
     if (pos_norm[k].count(key)) return false;
-    if (s.claim) return zoo_fact_clearly_false(*s.claim, models[k].graph);
+    if (s.claim) return zoo_fact_clearly_false(*s.claim, models[k]);
     const auto& v = doc_vec[doc_of.at(key)];
     for (const ZooSentence& p : models[k].positives)
       if (TfidfSimilarity::cosine(v, doc_vec[doc_of.at(normalize_sentence(p.text))]) >=
@@ -461,7 +525,9 @@ ZooDatasetReport generate_zoo_dataset(const ZooDatasetOptions& opt) {
               {"bacd_train", report.bacd_train},
               {"bacd_val", report.bacd_val},
               {"bacd_positive", report.bacd_positive},
-              {"models_without_sentences", corpus.models_without_sentences}};
+              {"models_without_sentences", corpus.models_without_sentences},
+              {"texts_flops", report.flops_sentences},
+              {"models_without_flops", report.models_without_flops}};
   m.info = {{"similarity", "tfidf-cosine word 1-2 grams, idf ln((1+N)/(1+df))+1"},
             {"similarity_threshold", fixed(opt.similarity_threshold)},
             {"negatives_per_positive", std::to_string(opt.negatives_per_positive)},

@@ -112,6 +112,31 @@ StatedFact fact(std::string kind, std::string cls, int64_t value, int64_t unit =
   return f;
 }
 
+// A count in units of 10^9 with 2 significant digits, as written: 1,814,073,344 -> "1.8",
+// 56,522,368 -> "0.057", 134,021,000,000 -> "130". Sets the rounded value and its unit.
+std::string giga_2digits(int64_t v, int64_t& value, int64_t& unit) {
+  constexpr int64_t kGiga = 1'000'000'000;
+  int digits = 1;
+  for (int64_t p = v; p >= 10; p /= 10) ++digits;
+  unit = 1;
+  for (int i = 0; i < digits - 2; ++i) unit *= 10;
+  value = data::round_to(v, unit);
+  std::string text = std::to_string(value / kGiga);
+  int decimals = 0;
+  for (int64_t u = unit; u < kGiga; u *= 10) ++decimals;
+  // Trailing zeros stay: "2.0" states the rounding as "2.3" does.
+  if (decimals > 0)
+    text += "." + std::to_string(value % kGiga + kGiga).substr(1, static_cast<size_t>(decimals));
+  return text;
+}
+
+// A stated FLOPs number is clearly wrong when it is at least 3.5x above or below the truth: then
+// every number the sentence writes is at least 3x off, the FLOPs of a MACs sentence included
+// (rounded on its own from the other model's count, within 5% of 2x the stated MACs).
+bool clearly_off(int64_t stated, int64_t truth) {
+  return truth > 0 && (2 * stated >= 7 * truth || 7 * stated <= 2 * truth);
+}
+
 // Word unigrams and bigrams of a text.
 std::vector<std::string> terms(std::string_view text) {
   const std::vector<std::string> toks = text_tokens(text);
@@ -165,7 +190,42 @@ std::vector<ZooSentence> graph_sentences(const ArchGraph& g) {
     add("Its batch normalisation has been folded into the preceding convolutions, as inference "
         "exports do.",
         fact("bn_folded", "", 1));
+  if (g.format == "huggingface") {
+    const int64_t flops = linear_flops_per_token(g);
+    if (flops > 0) {
+      int64_t fv = 0, fu = 1;
+      const std::string f = giga_2digits(flops, fv, fu) + " GFLOPs";
+      // Several phrasings, picked by the model's name (the same for every run).
+      const std::string texts[] = {
+          "Its linear layers need about " + f + " per token, attention scores not included.",
+          "Per token, its weight matrix multiplies cost roughly " + f +
+              " (two FLOPs per multiply-add, attention scores excluded).",
+          "Each token takes about " + f +
+              " in the model's linear layers, leaving out the attention-score products.",
+      };
+      add(texts[data::tag_hash(g.name) % 3], fact("flops_per_token", "token", fv, fu));
+    }
+  }
   return out;
+}
+
+int64_t linear_flops_per_token(const ArchGraph& g) {
+  int64_t macs = 0;
+  for (const Node& n : g.nodes)
+    if (n.op == Op::kLinear && n.shape) macs += (*n.shape)[0] * (*n.shape)[1];
+  return 2 * macs;
+}
+
+ZooSentence macs_sentence(int64_t macs, const std::string& input, uint64_t phrasing) {
+  int64_t mv = 0, mu = 1, fv = 0, fu = 1;
+  const std::string m = giga_2digits(macs, mv, mu) + " GMACs";
+  const std::string f = giga_2digits(2 * macs, fv, fu) + " GFLOPs";
+  const std::string texts[] = {
+      "It needs about " + m + " (" + f + ") for one " + input + ".",
+      "Its convolutions and matrix multiplies cost about " + f + " (" + m + ") per " + input + ".",
+      "A forward pass on one " + input + " takes roughly " + m + ", or " + f + ".",
+  };
+  return {texts[phrasing % 3], "graph", fact("macs", input, mv, mu)};
 }
 
 bool zoo_fact_holds(const StatedFact& f, const ArchGraph& g) {
@@ -173,7 +233,25 @@ bool zoo_fact_holds(const StatedFact& f, const ArchGraph& g) {
   if (f.kind == "attention") return attention_sites(g) == f.value;
   if (f.kind == "norm_free") return norm_nodes(g) == 0;
   if (f.kind == "bn_folded") return g.bn_folded == (f.value != 0);
+  if (f.kind == "flops_per_token")
+    return g.format == "huggingface" && f.unit > 0 &&
+           data::round_to(linear_flops_per_token(g), f.unit) == f.value;
+  if (f.kind == "macs") return false;  // the count is the model's (manifest), not the graph's
   return fact_holds(f, g.stats(), g.params);
+}
+
+bool zoo_fact_holds(const StatedFact& f, const ZooModel& m) {
+  if (f.kind == "macs")
+    return m.macs >= 0 && f.cls == m.macs_input && f.unit > 0 &&
+           data::round_to(m.macs, f.unit) == f.value;
+  return zoo_fact_holds(f, m.graph);
+}
+
+bool zoo_fact_clearly_false(const StatedFact& f, const ZooModel& m) {
+  if (f.kind == "macs")
+    return m.macs > 0 && f.cls == m.macs_input && !zoo_fact_holds(f, m) &&
+           clearly_off(f.value, m.macs);
+  return zoo_fact_clearly_false(f, m.graph);
 }
 
 bool zoo_fact_clearly_false(const StatedFact& f, const ArchGraph& g) {
@@ -189,6 +267,10 @@ bool zoo_fact_clearly_false(const StatedFact& f, const ArchGraph& g) {
   } else if (f.kind == "attention") {
     truth = attention_sites(g);
     margin = data::count_margin(truth);
+  } else if (f.kind == "macs") {
+    return false;  // unknown without the model's count
+  } else if (f.kind == "flops_per_token") {
+    return g.format == "huggingface" && clearly_off(f.value, linear_flops_per_token(g));
   } else if (f.kind == "total" || f.kind == "depth") {
     truth = f.kind == "total" ? total_layers(st) : st.depth;
     margin = data::total_margin(truth);
