@@ -12,6 +12,7 @@ namespace archbert {
 // OPENBLAS_CORETYPE only at load time, before main() runs. So when OpenBLAS is the loaded BLAS,
 // the CPU has AVX-512 and OPENBLAS_CORETYPE is unset, this sets OPENBLAS_CORETYPE=SkylakeX and
 // re-executes the program once (argv unchanged). A user's own OPENBLAS_CORETYPE always wins.
+// The re-executed process also gets OMP_WAIT_POLICY=PASSIVE unless the variable is set.
 // Returns normally in every other case (and when re-execution fails).
 void ensure_fast_blas(int argc, char** argv);
 

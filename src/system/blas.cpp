@@ -65,6 +65,10 @@ void ensure_fast_blas(int /*argc*/, char** argv) {
   if (was_reexecuted()) return;                  // never loop
   if (blas_kind_of(loaded_blas_path()) != "openblas" || !cpu_has_avx512()) return;
   setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
+  // OpenMP worker threads that sleep instead of spinning: LibTorch's many small parallel regions
+  // (bmm, layer norm) ran ~3x faster on a loaded machine (bench/README.md). libgomp also reads
+  // this only at load time; set it while re-executing anyway, unless the user chose a policy.
+  setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
   setenv(kReexecMarker, "1", 1);
   execv("/proc/self/exe", argv);
   // execv only returns on failure: carry on with the slower kernels rather than fail.
