@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <iostream>
 #include <sstream>
+#include <vector>
 
 #include "archbert/autonet.h"
 #include "archbert/dataset.h"
@@ -19,15 +20,11 @@
 #include "archbert/system.h"
 #include "archbert/zoo.h"
 #include "archbert/zoo_dataset.h"
+#include "commands.h"
 
 using namespace archbert;
 
-namespace {
-
-struct GlobalOptions {
-  int threads = 0;
-  int64_t max_nodes = default_graph_limits().max_nodes;
-};
+namespace archbert::cli {
 
 ImportOptions import_options(const GlobalOptions& g) {
   ImportOptions o;
@@ -35,6 +32,23 @@ ImportOptions import_options(const GlobalOptions& g) {
   o.limits.max_edges = std::max<int64_t>(g.max_nodes * 8, 8);
   return o;
 }
+
+void emit(const std::string& path, const std::string& content) {
+  if (path.empty() || path == "-") {
+    std::fwrite(content.data(), 1, content.size(), stdout);
+    std::fflush(stdout);
+  } else {
+    write_file_atomic(path, content);
+  }
+}
+
+}  // namespace archbert::cli
+
+namespace {
+
+using cli::emit;
+using cli::GlobalOptions;
+using cli::import_options;
 
 // The readable summary of `archbert graph SOURCE`.
 std::string graph_summary(const ArchGraph& g) {
@@ -83,16 +97,6 @@ std::string graph_summary(const ArchGraph& g) {
   return o.str();
 }
 
-// Writes to a file atomically, or to stdout when path is empty or "-".
-void emit(const std::string& path, const std::string& content) {
-  if (path.empty() || path == "-") {
-    std::fwrite(content.data(), 1, content.size(), stdout);
-    std::fflush(stdout);
-  } else {
-    write_file_atomic(path, content);
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -102,6 +106,12 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Help for every subcommand");
   GlobalOptions global;
+  global.command_line = "archbert";
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const bool plain = !a.empty() && a.find_first_of(" \t'\"$\\") == std::string::npos;
+    global.command_line += " " + (plain ? a : "'" + a + "'");
+  }
   app.add_option("--threads", global.threads, "Worker threads (default: all cores)")
       ->check(CLI::Range(0, 1024));
   app.add_option("--max-nodes", global.max_nodes,
@@ -178,6 +188,11 @@ int main(int argc, char** argv) {
   data_stats->add_option("--role", stats_role, "Sample file to summarise when there are several");
   data_stats->add_flag("--json", stats_json, "Write JSON");
 
+  // train, eval, reason/clone/embed/search: one file per group.
+  std::vector<cli::CommandRunner> groups = {cli::add_train_commands(app, global),
+                                            cli::add_eval_commands(app, global),
+                                            cli::add_task_commands(app, global)};
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -187,6 +202,8 @@ int main(int argc, char** argv) {
 
   try {
     set_threads(global.threads);
+    for (auto& run : groups)
+      if (run()) return 0;
     if (doctor->parsed()) {
       DoctorReport r = run_doctor(true);
       std::cout << (doctor_json ? doctor_to_json(r) : doctor_to_text(r));

@@ -23,7 +23,7 @@ struct ModelConfig {
   int64_t ffn_dim = 1024;           // hidden width of the transformer FFN
   int64_t text_vocab = 8192;        // given by the tokenizer (includes its specials)
   int64_t text_pad_id = 0;          // padding token id of the tokenizer
-  int64_t max_text_len = 64;        // position embeddings; longer texts are cut by the caller
+  int64_t max_text_len = 96;        // position embeddings; longer texts are cut by the caller
   int64_t max_graph_nodes = 512;    // nodes entering the cross encoder (the GAT sees all)
   int64_t shape_buckets = 48;       // buckets per shape dimension
   int64_t shape_exact = 8;          // values 1..shape_exact get their own bucket

@@ -190,6 +190,7 @@ class ArchBertNetImpl : public torch::nn::Module {
                            const torch::Tensor& text_graph);
 
   MamHead& mam_head() { return mam_; }
+  torch::nn::Embedding& token_embedding() { return tok_; }  // [text_vocab, d]
   AqaHead& aqa_head() { return aqa_; }  // null module when aqa_answers == 0
 
  private:

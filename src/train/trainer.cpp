@@ -1,0 +1,695 @@
+// Pretraining loop (include/archbert/train.h): data loading, epoch plans, the step (SIM + MAM
+// [+ ACD] [+ InfoNCE]), AdamW with warm-up and cosine decay, validation with threshold tuning,
+// progress output and atomic checkpoints with resume.
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <random>
+#include <set>
+#include <unordered_map>
+
+#include "archbert/dataset.h"
+#include "archbert/error.h"
+#include "archbert/graph_io.h"
+#include "archbert/model_torch.h"
+#include "archbert/synonyms.h"
+#include "archbert/tokenizer.h"
+#include "archbert/train.h"
+#include "archbert/word_vectors.h"
+#include "util/crc32.h"
+
+namespace archbert {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// One description of one graph (global graph index over every loaded directory).
+struct Text {
+  int64_t graph = 0;
+  int32_t text = 0;  // index into TrainData::texts
+  float label = 0;
+};
+
+// A source of samples: one dataset directory's train or val part.
+struct Source {
+  std::string name;  // "autonet:train", "zoo:val", ...
+  bool zoo = false;
+  std::vector<Text> samples;
+};
+
+// Everything the loop needs, loaded once.
+struct TrainData {
+  std::vector<ArchGraph> graphs;          // all graphs of all directories
+  std::vector<std::string> texts;         // distinct description strings
+  std::vector<std::vector<int32_t>> ids;  // token ids per text (after the tokenizer exists)
+  std::vector<Source> train, val;
+  std::map<std::pair<int64_t, int64_t>, int> acd_train;  // (a < b) -> label, Zoo graphs
+  std::vector<AcdPair> acd_val;                          // global indices
+};
+
+int32_t intern(TrainData& d, std::unordered_map<std::string, int32_t>& index,
+               const std::string& text) {
+  auto [it, fresh] = index.emplace(text, static_cast<int32_t>(d.texts.size()));
+  if (fresh) d.texts.push_back(text);
+  return it->second;
+}
+
+std::vector<Text> to_texts(TrainData& d, std::unordered_map<std::string, int32_t>& index,
+                           const std::vector<ArSample>& samples, int64_t offset, int64_t graphs,
+                           const std::string& file) {
+  std::vector<Text> out;
+  out.reserve(samples.size());
+  for (const ArSample& s : samples) {
+    if (s.graph < 0 || s.graph >= graphs)
+      throw_bad_input(file, "sample refers to graph " + std::to_string(s.graph) + " of " +
+                                std::to_string(graphs));
+    out.push_back({offset + s.graph, intern(d, index, s.text), static_cast<float>(s.label)});
+  }
+  return out;
+}
+
+TrainData load_data(const std::vector<std::string>& dirs) {
+  TrainData d;
+  std::unordered_map<std::string, int32_t> index;
+  for (const std::string& dir : dirs) {
+    const DatasetManifest m = read_manifest(dir);
+    const auto path = [&](const std::string& f) { return (fs::path(dir) / f).string(); };
+    const int64_t offset = static_cast<int64_t>(d.graphs.size());
+    std::vector<ArchGraph> graphs = open_dataset_graphs(dir).load_all();
+    const int64_t n = static_cast<int64_t>(graphs.size());
+    for (ArchGraph& g : graphs) d.graphs.push_back(std::move(g));
+    if (m.generator == "autonet") {
+      if (!fs::exists(path("texts.jsonl")))
+        throw_bad_input(dir, "AutoNet directory without texts.jsonl (descriptions)");
+      Source s{
+          "autonet:" + m.split, false,
+          to_texts(d, index, read_ar_samples(path("texts.jsonl")), offset, n, path("texts.jsonl"))};
+      (m.split == "val" ? d.val : d.train).push_back(std::move(s));
+    } else if (m.generator == "zoo") {
+      for (const char* split : {"train", "val"}) {
+        const std::string f = path(std::string("texts_") + split + ".jsonl");
+        Source s{std::string("zoo:") + split, true,
+                 to_texts(d, index, read_ar_samples(f), offset, n, f)};
+        (std::string(split) == "val" ? d.val : d.train).push_back(std::move(s));
+      }
+      for (const AcdPair& p : read_acd_pairs(path("acd_train.jsonl")))
+        d.acd_train[{offset + std::min(p.a, p.b), offset + std::max(p.a, p.b)}] = p.label;
+      for (AcdPair p : read_acd_pairs(path("acd_val.jsonl"))) {
+        p.a += offset;
+        p.b += offset;
+        d.acd_val.push_back(p);
+      }
+    } else {
+      throw_bad_input(dir, "generator '" + m.generator +
+                               "' has no descriptions to pretrain on (use autonet or zoo)");
+    }
+  }
+  if (d.train.empty()) throw Error(ErrorKind::kUsage, "no training split among --data");
+  return d;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Epoch plan: units (a graph and some of its descriptions) shuffled into batches.
+
+struct Unit {
+  int64_t graph = 0;
+  std::vector<Text> texts;
+};
+
+std::vector<std::vector<Unit>> plan_epoch(const TrainData& d, const TrainOptions& o, int epoch) {
+  std::mt19937_64 rng(o.seed * 1000003 + static_cast<uint64_t>(epoch) * 7919 + 17);
+  std::vector<Unit> units;
+  for (const Source& src : d.train) {
+    std::map<int64_t, std::vector<Text>> by_graph;  // ordered: deterministic
+    for (const Text& t : src.samples) by_graph[t.graph].push_back(t);
+    for (auto& [g, texts] : by_graph) {
+      std::vector<Text> chosen;
+      if (src.zoo && o.zoo_negatives >= 0) {
+        std::vector<Text> pos, neg;
+        for (const Text& t : texts) (t.label > 0.5f ? pos : neg).push_back(t);
+        std::shuffle(neg.begin(), neg.end(), rng);
+        const size_t keep = std::min(
+            neg.size(), std::max<size_t>(1, pos.size()) * static_cast<size_t>(o.zoo_negatives));
+        chosen = pos;
+        chosen.insert(chosen.end(), neg.begin(), neg.begin() + keep);
+      } else {
+        chosen = texts;
+      }
+      std::shuffle(chosen.begin(), chosen.end(), rng);
+      for (size_t i = 0; i < chosen.size(); i += o.texts_per_graph) {
+        Unit u;
+        u.graph = g;
+        u.texts.assign(chosen.begin() + i,
+                       chosen.begin() + std::min(chosen.size(), i + o.texts_per_graph));
+        units.push_back(std::move(u));
+      }
+    }
+  }
+  std::shuffle(units.begin(), units.end(), rng);
+  std::vector<std::vector<Unit>> batches;
+  for (size_t i = 0; i < units.size(); i += o.graphs_per_batch) {
+    batches.emplace_back(
+        std::make_move_iterator(units.begin() + i),
+        std::make_move_iterator(units.begin() + std::min(units.size(), i + o.graphs_per_batch)));
+  }
+  return batches;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation.
+
+// Best binary-F1 threshold over the scores (ties: higher accuracy, then lower threshold).
+struct Tuned {
+  double threshold = 0.5, f1 = 0, accuracy = 0;
+};
+struct Binary {
+  double accuracy = 0, f1 = 0;
+};
+Binary binary_at(const std::vector<float>& s, const std::vector<float>& y, double tau) {
+  int64_t tp = 0, fp = 0, fn = 0, tn = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const bool p = s[i] >= tau, t = y[i] > 0.5f;
+    tp += p && t;
+    fp += p && !t;
+    fn += !p && t;
+    tn += !p && !t;
+  }
+  Binary b;
+  b.accuracy = s.empty() ? 0 : static_cast<double>(tp + tn) / s.size();
+  b.f1 = tp == 0 ? 0 : 2.0 * tp / (2.0 * tp + fp + fn);
+  return b;
+}
+Tuned tune(const std::vector<float>& s, const std::vector<float>& y) {
+  Tuned best;
+  best.f1 = -1;
+  for (int k = -100; k <= 100; ++k) {
+    const double tau = k / 100.0;
+    Binary b = binary_at(s, y, tau);
+    if (b.f1 > best.f1 + 1e-12 ||
+        (std::abs(b.f1 - best.f1) <= 1e-12 && b.accuracy > best.accuracy)) {
+      best = {tau, b.f1, b.accuracy};
+    }
+  }
+  return best;
+}
+
+// J_g of the given graphs and J_t of the given texts (eval mode, no autograd).
+torch::Tensor embed_graph_rows(ArchBertNet& net, const TrainData& d,
+                               const std::vector<int64_t>& graphs) {
+  std::vector<torch::Tensor> parts;
+  for (size_t i = 0; i < graphs.size(); i += 32) {
+    std::vector<const ArchGraph*> ptrs;
+    for (size_t k = i; k < std::min(graphs.size(), i + 32); ++k)
+      ptrs.push_back(&d.graphs[graphs[k]]);
+    parts.push_back(net->encode_graphs(make_graph_batch(ptrs, net->config())).pooled);
+  }
+  return parts.empty() ? torch::zeros({0, net->config().d_model}) : torch::cat(parts);
+}
+torch::Tensor embed_text_rows(ArchBertNet& net, const TrainData& d,
+                              const std::vector<int32_t>& texts) {
+  // Sorted by length so that padding stays small.
+  std::vector<size_t> order(texts.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return d.ids[texts[a]].size() < d.ids[texts[b]].size();
+  });
+  torch::Tensor out = torch::zeros({static_cast<int64_t>(texts.size()), net->config().d_model});
+  for (size_t i = 0; i < order.size(); i += 256) {
+    std::vector<std::vector<int32_t>> ids;
+    std::vector<int64_t> rows;
+    for (size_t k = i; k < std::min(order.size(), i + 256); ++k) {
+      ids.push_back(d.ids[texts[order[k]]]);
+      rows.push_back(static_cast<int64_t>(order[k]));
+    }
+    out.index_copy_(0, torch::tensor(rows),
+                    net->encode_texts(make_text_batch(ids, net->config())).pooled);
+  }
+  return out;
+}
+
+struct Validation {
+  nlohmann::json json;
+  double ar_threshold = 0.5, acd_threshold = 0.5;
+};
+
+Validation validate(ArchBertNet& net, const TrainData& d, const TrainOptions& o) {
+  torch::NoGradGuard no_grad;
+  net->eval();
+  Validation v;
+  std::vector<float> all_s, all_y;
+  std::vector<std::pair<std::string, std::pair<std::vector<float>, std::vector<float>>>> per;
+  std::unordered_map<int64_t, torch::Tensor> jg_cache;
+  for (const Source& src : d.val) {
+    std::vector<Text> samples = src.samples;
+    if (o.val_texts > 0 && samples.size() > static_cast<size_t>(o.val_texts)) {
+      std::mt19937_64 rng(12345);  // the same subset every epoch
+      std::shuffle(samples.begin(), samples.end(), rng);
+      samples.resize(o.val_texts);
+    }
+    std::vector<int64_t> graphs;
+    std::map<int64_t, int64_t> row;
+    std::vector<int32_t> texts;
+    for (const Text& t : samples) {
+      if (row.emplace(t.graph, static_cast<int64_t>(graphs.size())).second)
+        graphs.push_back(t.graph);
+      texts.push_back(t.text);
+    }
+    auto jg = embed_graph_rows(net, d, graphs);
+    auto jt = embed_text_rows(net, d, texts);
+    std::vector<int64_t> idx;
+    for (const Text& t : samples) idx.push_back(row[t.graph]);
+    auto cos = torch::cosine_similarity(jt, jg.index_select(0, torch::tensor(idx)), 1, 1e-8);
+    std::vector<float> s(cos.data_ptr<float>(), cos.data_ptr<float>() + cos.numel()), y;
+    for (const Text& t : samples) y.push_back(t.label);
+    all_s.insert(all_s.end(), s.begin(), s.end());
+    all_y.insert(all_y.end(), y.begin(), y.end());
+    per.push_back({src.name, {s, y}});
+  }
+  if (!all_s.empty()) {
+    Tuned t = tune(all_s, all_y);
+    v.ar_threshold = t.threshold;
+    for (auto& [name, sy] : per) {
+      Binary at = binary_at(sy.first, sy.second, t.threshold);
+      Binary half = binary_at(sy.first, sy.second, 0.5);
+      v.json["ar"][name] = {{"samples", sy.first.size()},
+                            {"accuracy", at.accuracy},
+                            {"f1", at.f1},
+                            {"f1_at_0.5", half.f1}};
+    }
+    v.json["ar_threshold"] = t.threshold;
+  }
+  if (!d.acd_val.empty()) {
+    std::vector<int64_t> graphs;
+    std::map<int64_t, int64_t> row;
+    for (const AcdPair& p : d.acd_val) {
+      for (int64_t g : {p.a, p.b})
+        if (row.emplace(g, static_cast<int64_t>(graphs.size())).second) graphs.push_back(g);
+    }
+    auto jg = embed_graph_rows(net, d, graphs);
+    std::vector<int64_t> ia, ib;
+    std::vector<float> y;
+    for (const AcdPair& p : d.acd_val) {
+      ia.push_back(row[p.a]);
+      ib.push_back(row[p.b]);
+      y.push_back(static_cast<float>(p.label));
+    }
+    auto cos = torch::cosine_similarity(jg.index_select(0, torch::tensor(ia)),
+                                        jg.index_select(0, torch::tensor(ib)), 1, 1e-8);
+    std::vector<float> s(cos.data_ptr<float>(), cos.data_ptr<float>() + cos.numel());
+    Tuned t = tune(s, y);
+    v.acd_threshold = t.threshold;
+    v.json["acd"] = {{"pairs", s.size()},
+                     {"accuracy", t.accuracy},
+                     {"f1", t.f1},
+                     {"f1_at_0.5", binary_at(s, y, 0.5).f1}};
+    v.json["acd_threshold"] = t.threshold;
+  }
+  net->train();
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Optimizer, schedule, checkpoints.
+
+torch::optim::AdamW make_optimizer(ArchBertNet& net, const TrainOptions& o) {
+  std::vector<torch::Tensor> decay, no_decay;
+  for (const auto& p : net->named_parameters(true)) {
+    // Biases, LayerNorm gains and the learned single vectors are not decayed.
+    (p.value().dim() >= 2 ? decay : no_decay).push_back(p.value());
+  }
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
+                                 torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay)));
+  groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(
+                                    torch::optim::AdamWOptions(o.lr).weight_decay(0.0)));
+  return torch::optim::AdamW(std::move(groups));
+}
+
+double lr_at(int64_t step, int64_t total, const TrainOptions& o) {
+  const int64_t warm = std::max<int64_t>(1, static_cast<int64_t>(o.warmup * total));
+  if (step < warm) return o.lr * (step + 1) / warm;
+  const double t =
+      std::min(1.0, static_cast<double>(step - warm) / std::max<int64_t>(1, total - warm));
+  return o.lr * (o.min_lr_ratio + (1 - o.min_lr_ratio) * 0.5 * (1 + std::cos(M_PI * t)));
+}
+
+// The optimizer state beside the checkpoint: OUT.optim (torch archive), written atomically.
+void save_optimizer(const std::string& path, torch::optim::AdamW& opt) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  try {
+    torch::serialize::OutputArchive ar;
+    opt.save(ar);
+    ar.save_to(tmp);
+    fs::rename(tmp, path);
+  } catch (const std::exception& e) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    throw_bad_input(path, std::string("cannot write optimizer state: ") + e.what());
+  }
+}
+void load_optimizer(const std::string& path, torch::optim::AdamW& opt) {
+  if (!fs::exists(path))
+    throw_bad_input(path, "optimizer state missing (written beside every checkpoint as .optim)");
+  try {
+    torch::serialize::InputArchive ar;
+    ar.load_from(path);
+    opt.load(ar);
+  } catch (const std::exception& e) {
+    throw_bad_input(path, std::string("unreadable optimizer state: ") + e.what());
+  }
+}
+
+std::string format_eta(double s) {
+  char buf[32];
+  const int t = static_cast<int>(std::max(0.0, s));
+  std::snprintf(buf, sizeof(buf), "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60);
+  return buf;
+}
+
+}  // namespace
+
+TrainReport train_pretrain(const TrainOptions& o) {
+  if (o.out.empty()) throw Error(ErrorKind::kUsage, "--out is required");
+  if (o.data_dirs.empty()) throw Error(ErrorKind::kUsage, "--data needs at least one directory");
+  if (o.graphs_per_batch < 1 || o.texts_per_graph < 1 || o.epochs < 1)
+    throw Error(ErrorKind::kUsage, "batch sizes and epochs must be positive");
+  const auto t_start = Clock::now();
+  const bool tty = o.progress && ::isatty(STDERR_FILENO);
+
+  TrainData d = load_data(o.data_dirs);
+  if (o.progress) {
+    size_t ntrain = 0, nval = 0;
+    for (auto& s : d.train) ntrain += s.samples.size();
+    for (auto& s : d.val) nval += s.samples.size();
+    std::fprintf(
+        stderr,
+        "train: %zu graphs, %zu train / %zu val descriptions, %zu ACD train pairs (%.1f s)\n",
+        d.graphs.size(), ntrain, nval, d.acd_train.size(), seconds_since(t_start));
+  }
+
+  // Tokenizer and network: from the checkpoint when resuming, else trained / created here.
+  CheckpointMeta meta;
+  ArchBertNet net{nullptr};
+  Tokenizer tok;
+  nlohmann::json state = {{"step", 0}};
+  if (!o.resume.empty()) {
+    net = load_checkpoint(o.resume, &meta);
+    tok = Tokenizer::from_json(meta.tokenizer_json, o.resume + " (tokenizer)");
+    if (auto it = meta.extra.find("train_state"); it != meta.extra.end())
+      state = nlohmann::json::parse(it->second);
+  } else {
+    std::vector<std::string> corpus;
+    for (const Source& s : d.train)
+      for (const Text& t : s.samples) corpus.push_back(d.texts[t.text]);
+    std::sort(corpus.begin(), corpus.end());
+    corpus.erase(std::unique(corpus.begin(), corpus.end()), corpus.end());
+    TokenizerTrainOptions topt;
+    topt.vocab_size = o.tokenizer_vocab;
+    topt.max_length = 128;
+    WordVectors vectors;
+    if (!o.word_vectors.empty()) {
+      vectors = load_word_vectors(o.word_vectors, nullptr, 100000);
+      for (const std::string& w : vectors.words) {
+        if (topt.extra_words.size() >= 20000) break;
+        if (!w.empty() &&
+            std::all_of(w.begin(), w.end(), [](char c) { return c >= 'a' && c <= 'z'; }))
+          topt.extra_words.push_back(w);
+      }
+      topt.extra_word_weight = 5;
+    }
+    tok = train_tokenizer(corpus, topt);
+    ModelConfig config = o.config_path.empty()
+                             ? ModelConfig::from_preset(o.preset)
+                             : ModelConfig::from_json(read_file(o.config_path), o.config_path);
+    config.text_vocab = tok.size();
+    config.text_pad_id = Tokenizer::kPad;
+    config.use_shape = config.use_shape && o.use_shape;
+    config.use_edges = config.use_edges && o.use_edges;
+    config.use_cross = config.use_cross && o.use_cross;
+    config.validate(o.config_path.empty() ? "preset " + o.preset : o.config_path);
+    torch::manual_seed(o.seed);
+    net = ArchBertNet(config);
+    if (!o.word_vectors.empty()) {
+      EmbeddingCoverage cov;
+      std::vector<float> init =
+          initial_embeddings(tok, vectors, static_cast<int>(config.d_model), o.seed, &cov, 1.0f);
+      torch::NoGradGuard no_grad;
+      net->token_embedding()->weight.copy_(
+          torch::from_blob(init.data(), {tok.size(), config.d_model}, torch::kFloat));
+      if (o.progress)
+        std::fprintf(stderr,
+                     "train: token embeddings from word vectors: %d whole words, %d sub-pieces, %d "
+                     "random of %d\n",
+                     cov.whole_words, cov.sub_pieces, cov.random, cov.vocab);
+    }
+    meta.tokenizer_json = tok.to_json();
+  }
+  const ModelConfig& config = net->config();
+
+  // Token ids of every distinct text (paraphrases are re-encoded per step).
+  d.ids.resize(d.texts.size());
+  for (size_t i = 0; i < d.texts.size(); ++i)
+    d.ids[i] = tok.encode(d.texts[i], static_cast<int>(config.max_text_len)).ids;
+  SynonymTable synonyms;
+  if (o.paraphrase_rate > 0) synonyms = load_wordnet(o.wordnet_dir);
+
+  std::vector<std::pair<int64_t, int64_t>> acd_pos, acd_neg;  // Zoo ACD training pairs
+  for (const auto& [ab, label] : d.acd_train) (label ? acd_pos : acd_neg).push_back(ab);
+
+  auto opt = make_optimizer(net, o);
+  if (!o.resume.empty()) load_optimizer(o.resume + ".optim", opt);
+
+  const int64_t steps_per_epoch = static_cast<int64_t>(plan_epoch(d, o, 0).size());
+  int64_t total = steps_per_epoch * o.epochs;
+  if (o.max_steps > 0) total = std::min(total, o.max_steps);
+  int64_t step = state.value("step", int64_t{0});
+  if (o.progress)
+    std::fprintf(stderr, "train: %s, %lld parameters, %lld steps/epoch, %lld steps%s\n",
+                 config.preset.c_str(), static_cast<long long>([&] {
+                   int64_t n = 0;
+                   for (auto& p : net->parameters()) n += p.numel();
+                   return n;
+                 }()),
+                 static_cast<long long>(steps_per_epoch), static_cast<long long>(total),
+                 step ? (" (resuming at " + std::to_string(step) + ")").c_str() : "");
+
+  TrainReport report;
+  nlohmann::json history = state.value("history", nlohmann::json::array());
+  double ar_tau = 0.5, acd_tau = 0.5;
+  if (auto it = meta.extra.find("ar_threshold"); it != meta.extra.end())
+    ar_tau = std::stod(it->second);
+  if (auto it = meta.extra.find("acd_threshold"); it != meta.extra.end())
+    acd_tau = std::stod(it->second);
+  std::string last_validation = state.value("validation", std::string());
+
+  auto write_checkpoint = [&](bool final_write) {
+    nlohmann::json st = {
+        {"step", step}, {"total", total}, {"history", history}, {"validation", last_validation}};
+    meta.extra["train_state"] = st.dump();
+    meta.extra["ar_threshold"] = std::to_string(ar_tau);
+    meta.extra["acd_threshold"] = std::to_string(acd_tau);
+    if (!o.recipe.empty() && !meta.extra.count("recipe")) meta.extra["recipe"] = o.recipe;
+    if (final_write) meta.extra["train_report"] = st.dump();
+    save_checkpoint(o.out, net, meta);
+    save_optimizer(o.out + ".optim", opt);
+  };
+
+  net->train();
+  auto window_start = Clock::now();
+  int64_t window_samples = 0, window_steps = 0;
+  double loss_avg = 0, sim_avg = 0, mam_avg = 0, acd_avg = 0;
+  const double run_start_step = static_cast<double>(step);
+  const auto run_start = Clock::now();
+
+  const int64_t first_step = step;
+  while (step < total && !(o.stop_after > 0 && step - first_step >= o.stop_after)) {
+    const int epoch = static_cast<int>(step / steps_per_epoch);
+    std::vector<std::vector<Unit>> batches = plan_epoch(d, o, epoch);
+    for (int64_t b = step % steps_per_epoch;
+         b < static_cast<int64_t>(batches.size()) && step < total; ++b) {
+      const std::vector<Unit>& units = batches[b];
+      std::vector<const ArchGraph*> ptrs;
+      std::vector<std::vector<int32_t>> ids;
+      std::vector<int64_t> text_graph;
+      std::vector<float> labels;
+      for (size_t u = 0; u < units.size(); ++u) {
+        ptrs.push_back(&d.graphs[units[u].graph]);
+        for (const Text& t : units[u].texts) {
+          if (o.paraphrase_rate > 0) {
+            const uint64_t seed =
+                o.seed ^ (static_cast<uint64_t>(step) << 20) ^ static_cast<uint64_t>(t.text);
+            ids.push_back(tok.encode(paraphrase(d.texts[t.text], synonyms, seed, o.paraphrase_rate),
+                                     static_cast<int>(config.max_text_len))
+                              .ids);
+          } else {
+            ids.push_back(d.ids[t.text]);
+          }
+          text_graph.push_back(static_cast<int64_t>(u));
+          labels.push_back(t.label);
+        }
+      }
+      // Extra Zoo ACD pairs (balanced similar / not similar), drawn deterministically per step;
+      // their graphs join the batch (no descriptions) and feed only the ACD term.
+      std::vector<std::pair<int64_t, int64_t>> pair_rows;  // rows of the graph batch
+      std::vector<float> pair_labels;
+      if (o.acd_weight > 0 && o.acd_pairs > 0 && !acd_pos.empty() && !acd_neg.empty()) {
+        std::mt19937_64 prng(o.seed * 7777 + static_cast<uint64_t>(step));
+        for (int k = 0; k < o.acd_pairs; ++k) {
+          const auto& pool = k % 2 ? acd_neg : acd_pos;
+          const auto& p = pool[prng() % pool.size()];
+          pair_rows.push_back(
+              {static_cast<int64_t>(ptrs.size()), static_cast<int64_t>(ptrs.size()) + 1});
+          ptrs.push_back(&d.graphs[p.first]);
+          ptrs.push_back(&d.graphs[p.second]);
+          pair_labels.push_back(k % 2 ? 0.0f : 1.0f);
+        }
+      }
+      GraphBatch gb = make_graph_batch(ptrs, config);
+      auto gen = at::detail::createCPUGenerator(o.seed * 31 + static_cast<uint64_t>(step));
+      torch::Tensor targets;
+      if (o.use_mam) targets = mask_nodes(gb, gen);
+      TextBatch tb = make_text_batch(ids, config);
+      auto tg = torch::tensor(text_graph);
+      PairOutput out = net->forward_pairs(gb, tb, tg);
+      auto y = torch::tensor(labels);
+      auto l_sim = sim_loss(out.cosine, y);
+      auto loss = l_sim;
+      torch::Tensor l_mam, l_acd;
+      if (o.use_mam) {
+        l_mam = mam_loss(out.mam_logits, targets, gb);
+        loss = loss + o.mam_weight * l_mam;
+      }
+      if (o.acd_weight > 0) {
+        // In-batch ACD: every pair of units whose graphs form a Zoo training pair; positives and
+        // negatives weighted equally.
+        std::vector<int64_t> ia, ib;
+        std::vector<float> ya = pair_labels;
+        for (auto [a, c] : pair_rows) {
+          ia.push_back(a);
+          ib.push_back(c);
+        }
+        for (size_t i = 0; i < units.size(); ++i)
+          for (size_t j = i + 1; j < units.size(); ++j) {
+            const int64_t a = std::min(units[i].graph, units[j].graph),
+                          c = std::max(units[i].graph, units[j].graph);
+            auto it = d.acd_train.find({a, c});
+            if (it == d.acd_train.end()) continue;
+            ia.push_back(static_cast<int64_t>(i));
+            ib.push_back(static_cast<int64_t>(j));
+            ya.push_back(static_cast<float>(it->second));
+          }
+        if (!ia.empty()) {
+          auto jg = out.graphs.pooled;
+          auto cos = torch::cosine_similarity(jg.index_select(0, torch::tensor(ia)),
+                                              jg.index_select(0, torch::tensor(ib)), 1, 1e-8);
+          auto yt = torch::tensor(ya);
+          auto err = (cos - yt).pow(2);
+          auto pos = yt.sum(), neg = (1 - yt).sum();
+          auto w = torch::where(yt > 0.5, 0.5 / pos.clamp_min(1), 0.5 / neg.clamp_min(1));
+          l_acd = (err * w).sum();
+          loss = loss + o.acd_weight * l_acd;
+        }
+      }
+      if (o.contrastive_weight > 0) {
+        // InfoNCE over positive descriptions: each must pick its own graph among the batch's.
+        auto pos = (y > 0.5).nonzero().squeeze(1);
+        if (pos.numel() > 0) {
+          auto jt = torch::nn::functional::normalize(
+              out.texts.pooled.index_select(0, pos),
+              torch::nn::functional::NormalizeFuncOptions().dim(1));
+          auto jg = torch::nn::functional::normalize(
+              out.graphs.pooled, torch::nn::functional::NormalizeFuncOptions().dim(1));
+          auto logits = torch::matmul(jt, jg.t()) / 0.1;  // [P, G]
+          loss = loss + o.contrastive_weight *
+                            torch::nn::functional::cross_entropy(logits, tg.index_select(0, pos));
+        }
+      }
+      opt.zero_grad();
+      loss.backward();
+      if (o.clip > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), o.clip);
+      const double lr = lr_at(step, total, o);
+      for (auto& g : opt.param_groups())
+        static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+      opt.step();
+      ++step;
+
+      const double lv = loss.item<double>();
+      if (!std::isfinite(lv))
+        throw Error(ErrorKind::kInternal, "training diverged at step " + std::to_string(step) +
+                                              " (loss " + std::to_string(lv) + "); lower --lr");
+      const double k = window_steps ? 0.9 : 0.0;
+      loss_avg = k * loss_avg + (1 - k) * lv;
+      sim_avg = k * sim_avg + (1 - k) * l_sim.item<double>();
+      if (l_mam.defined()) mam_avg = k * mam_avg + (1 - k) * l_mam.item<double>();
+      if (l_acd.defined()) acd_avg = k * acd_avg + (1 - k) * l_acd.item<double>();
+      window_samples += static_cast<int64_t>(labels.size());
+      report.samples += static_cast<int64_t>(labels.size());
+      ++window_steps;
+      report.last_loss = loss_avg;
+      if (o.progress && (tty || step % 20 == 0 || step == total)) {
+        const double rate = window_samples / std::max(1e-9, seconds_since(window_start));
+        const double per_step = seconds_since(run_start) / std::max(1.0, step - run_start_step);
+        const int width = 20, filled = static_cast<int>(width * step / std::max<int64_t>(1, total));
+        std::string bar(filled, '#');
+        bar.resize(width, '.');
+        std::fprintf(stderr,
+                     "%sepoch %d/%d step %lld/%lld [%s] loss %.4f (sim %.4f mam %.3f acd %.4f) "
+                     "%.1f samples/s lr %.2e ETA %s%s",
+                     tty ? "\r" : "", epoch + 1, o.epochs, static_cast<long long>(step),
+                     static_cast<long long>(total), bar.c_str(), loss_avg, sim_avg, mam_avg,
+                     acd_avg, rate, lr, format_eta(per_step * (total - step)).c_str(),
+                     tty ? "\033[K" : "\n");
+        std::fflush(stderr);
+        if (!tty || step % 50 == 0) {
+          window_start = Clock::now();
+          window_samples = 0;
+        }
+      }
+      const bool epoch_end = step % steps_per_epoch == 0 || step == total;
+      if (epoch_end) {
+        if (tty) std::fprintf(stderr, "\n");
+        const auto tv = Clock::now();
+        Validation v = validate(net, d, o);
+        ar_tau = v.ar_threshold;
+        acd_tau = v.acd_threshold;
+        v.json["step"] = step;
+        v.json["epoch"] = static_cast<double>(step) / steps_per_epoch;
+        v.json["loss"] = loss_avg;
+        v.json["elapsed_s"] = seconds_since(t_start);
+        last_validation = v.json.dump();
+        history.push_back(v.json);
+        if (o.progress)
+          std::fprintf(stderr, "validation (%.0f s): %s\n", seconds_since(tv),
+                       last_validation.c_str());
+        write_checkpoint(step == total);
+      } else if (o.stop_after > 0 && step - first_step >= o.stop_after) {
+        write_checkpoint(false);
+      } else if (o.save_every > 0 && step % o.save_every == 0) {
+        write_checkpoint(false);
+      }
+      if (o.stop_after > 0 && step - first_step >= o.stop_after) break;
+    }
+  }
+  report.steps = step;
+  report.seconds = seconds_since(t_start);
+  report.ar_threshold = ar_tau;
+  report.acd_threshold = acd_tau;
+  report.validation_json = last_validation;
+  return report;
+}
+
+}  // namespace archbert

@@ -1,0 +1,188 @@
+// Tests of pretraining (include/archbert/train.h) on small generated AutoNet directories:
+// checkpoints and their metadata, learning, exact resume, ablation flags and bad input.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "archbert/autonet.h"
+#include "archbert/descriptions.h"
+#include "archbert/error.h"
+#include "archbert/model_torch.h"
+#include "archbert/tokenizer.h"
+#include "archbert/train.h"
+#include "test_support.h"
+
+namespace archbert {
+namespace {
+
+namespace fs = std::filesystem;
+using testing_support::TempDir;
+
+// AutoNet train (24 networks) and val (8 networks) directories with descriptions.
+class TrainTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    for (auto [split, count] : {std::pair{DatasetSplit::kTrain, 24}, {DatasetSplit::kVal, 8}}) {
+      AutoNetOptions o;
+      o.split = split;
+      o.count = count;
+      o.seed = 1;
+      o.out_dir = (*dir_) / std::string(split_name(split));
+      o.threads = 1;
+      generate_autonet(o);
+      generate_autonet_texts(o.out_dir);
+    }
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+
+  TrainOptions options(const std::string& out) const {
+    TrainOptions o;
+    o.data_dirs = {(*dir_) / "train", (*dir_) / "val"};
+    o.out = out;
+    o.preset = "tiny";
+    o.epochs = 2;
+    o.graphs_per_batch = 4;
+    o.texts_per_graph = 5;
+    o.val_texts = 40;
+    o.save_every = 0;
+    o.progress = false;
+    o.seed = 3;
+    o.tokenizer_vocab = 400;
+    return o;
+  }
+
+  static inline TempDir* dir_ = nullptr;
+};
+
+// Every parameter of two checkpoints, max absolute difference.
+double max_weight_difference(const std::string& a, const std::string& b) {
+  auto na = load_checkpoint(a, nullptr), nb = load_checkpoint(b, nullptr);
+  auto pa = na->named_parameters(true), pb = nb->named_parameters(true);
+  EXPECT_EQ(pa.size(), pb.size());
+  double diff = 0;
+  for (const auto& p : pa) {
+    diff = std::max(diff, (p.value() - pb[p.key()]).abs().max().item<double>());
+  }
+  return diff;
+}
+
+TEST_F(TrainTest, WritesACheckpointWithTokenizerThresholdsAndHistory) {
+  TempDir out;
+  const TrainReport r = train_pretrain(options(out / "m.ckpt"));
+  // 24 networks x 10 descriptions in units of 5 -> 48 units -> 12 steps per epoch.
+  EXPECT_EQ(r.steps, 24);
+  EXPECT_EQ(r.samples, 2 * 240);
+  ASSERT_TRUE(fs::exists(out / "m.ckpt"));
+  ASSERT_TRUE(fs::exists(out / "m.ckpt.optim"));
+  for (const auto& e : fs::directory_iterator(out.path()))  // no temporary files left behind
+    EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos) << e.path();
+
+  ArchBertModel m = ArchBertModel::load(out / "m.ckpt");
+  const Tokenizer tok = Tokenizer::from_json(m.meta().tokenizer_json);
+  EXPECT_EQ(m.config().text_vocab, tok.size());
+  EXPECT_EQ(m.config().preset, "tiny");
+  const double tau = std::stod(m.meta().extra.at("ar_threshold"));
+  EXPECT_GE(tau, -1.0);
+  EXPECT_LE(tau, 1.0);
+  EXPECT_NEAR(tau, r.ar_threshold, 1e-6);
+  const auto report = nlohmann::json::parse(m.meta().extra.at("train_report"));
+  EXPECT_EQ(report.at("step"), 24);
+  ASSERT_EQ(report.at("history").size(), 2u);  // one validation per epoch
+  const auto& last = report.at("history")[1];
+  EXPECT_EQ(last.at("ar").at("autonet:val").at("samples"), 40);
+  const double f1 = last.at("ar").at("autonet:val").at("f1");
+  EXPECT_GE(f1, 0.0);
+  EXPECT_LE(f1, 1.0);
+}
+
+TEST_F(TrainTest, LossFallsWhenTrainingLonger) {
+  TempDir out;
+  TrainOptions o = options(out / "m.ckpt");
+  o.epochs = 8;
+  o.lr = 3e-3;
+  train_pretrain(o);
+  ArchBertModel m = ArchBertModel::load(out / "m.ckpt");
+  const auto history = nlohmann::json::parse(m.meta().extra.at("train_report")).at("history");
+  ASSERT_EQ(history.size(), 8u);
+  EXPECT_LT(history[7].at("loss").get<double>(), 0.8 * history[0].at("loss").get<double>());
+}
+
+TEST_F(TrainTest, ResumeContinuesExactlyWhereARunStopped) {
+  TempDir out;
+  train_pretrain(options(out / "full.ckpt"));
+
+  TrainOptions first = options(out / "part.ckpt");
+  first.stop_after = 7;  // mid-epoch
+  const TrainReport r1 = train_pretrain(first);
+  EXPECT_EQ(r1.steps, 7);
+  TrainOptions second = options(out / "part.ckpt");
+  second.resume = out / "part.ckpt";
+  const TrainReport r2 = train_pretrain(second);
+  EXPECT_EQ(r2.steps, 24);
+  EXPECT_LT(max_weight_difference(out / "full.ckpt", out / "part.ckpt"), 1e-4);
+}
+
+TEST_F(TrainTest, AblationFlagsAreStoredInTheConfig) {
+  TempDir out;
+  TrainOptions o = options(out / "m.ckpt");
+  o.epochs = 1;
+  o.max_steps = 2;
+  o.use_shape = false;
+  o.use_edges = false;
+  o.use_cross = false;
+  o.use_mam = false;
+  train_pretrain(o);
+  ArchBertModel m = ArchBertModel::load(out / "m.ckpt");
+  EXPECT_FALSE(m.config().use_shape);
+  EXPECT_FALSE(m.config().use_edges);
+  EXPECT_FALSE(m.config().use_cross);
+}
+
+TEST_F(TrainTest, BadInputNamesTheProblem) {
+  TempDir out;
+  // Not a dataset directory.
+  TrainOptions o = options(out / "m.ckpt");
+  o.data_dirs = {out.str()};
+  try {
+    train_pretrain(o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kBadInput);
+    EXPECT_NE(std::string(e.what()).find("manifest.json"), std::string::npos) << e.what();
+  }
+  // Only a val split: nothing to train on.
+  o.data_dirs = {(*dir_) / "val"};
+  EXPECT_THROW(train_pretrain(o), Error);
+
+  // Resume needs the optimizer state; a corrupt one is refused by name.
+  o = options(out / "m.ckpt");
+  o.epochs = 1;
+  o.max_steps = 2;
+  train_pretrain(o);
+  o.resume = out / "m.ckpt";
+  o.out = out / "m2.ckpt";
+  {
+    std::ofstream f(out / "m.ckpt.optim", std::ios::binary | std::ios::trunc);
+    f << "not an archive";
+  }
+  try {
+    train_pretrain(o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kBadInput);
+    EXPECT_NE(std::string(e.what()).find("m.ckpt.optim"), std::string::npos) << e.what();
+  }
+  fs::remove(out / "m.ckpt.optim");
+  EXPECT_THROW(train_pretrain(o), Error);
+  EXPECT_FALSE(fs::exists(out / "m2.ckpt"));  // nothing half-written
+}
+
+}  // namespace
+}  // namespace archbert
