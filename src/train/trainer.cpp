@@ -19,6 +19,7 @@
 #include "archbert/dataset.h"
 #include "archbert/error.h"
 #include "archbert/graph_io.h"
+#include "archbert/metrics.h"
 #include "archbert/model_torch.h"
 #include "archbert/synonyms.h"
 #include "archbert/tokenizer.h"
@@ -172,39 +173,12 @@ std::vector<std::vector<Unit>> plan_epoch(const TrainData& d, const TrainOptions
 // ---------------------------------------------------------------------------------------------
 // Validation.
 
-// Best binary-F1 threshold over the scores (ties: higher accuracy, then lower threshold).
-struct Tuned {
-  double threshold = 0.5, f1 = 0, accuracy = 0;
-};
-struct Binary {
-  double accuracy = 0, f1 = 0;
-};
-Binary binary_at(const std::vector<float>& s, const std::vector<float>& y, double tau) {
-  int64_t tp = 0, fp = 0, fn = 0, tn = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const bool p = s[i] >= tau, t = y[i] > 0.5f;
-    tp += p && t;
-    fp += p && !t;
-    fn += !p && t;
-    tn += !p && !t;
-  }
-  Binary b;
-  b.accuracy = s.empty() ? 0 : static_cast<double>(tp + tn) / s.size();
-  b.f1 = tp == 0 ? 0 : 2.0 * tp / (2.0 * tp + fp + fn);
-  return b;
-}
-Tuned tune(const std::vector<float>& s, const std::vector<float>& y) {
-  Tuned best;
-  best.f1 = -1;
-  for (int k = -100; k <= 100; ++k) {
-    const double tau = k / 100.0;
-    Binary b = binary_at(s, y, tau);
-    if (b.f1 > best.f1 + 1e-12 ||
-        (std::abs(b.f1 - best.f1) <= 1e-12 && b.accuracy > best.accuracy)) {
-      best = {tau, b.f1, b.accuracy};
-    }
-  }
-  return best;
+// Validation scores and labels as the metrics want them.
+std::vector<double> as_doubles(const std::vector<float>& v) { return {v.begin(), v.end()}; }
+std::vector<int> as_labels(const std::vector<float>& y) {
+  std::vector<int> out;
+  for (float v : y) out.push_back(v > 0.5f);
+  return out;
 }
 
 // J_g of the given graphs and J_t of the given texts (eval mode, no autograd).
@@ -280,17 +254,18 @@ Validation validate(ArchBertNet& net, const TrainData& d, const TrainOptions& o)
     per.push_back({src.name, {s, y}});
   }
   if (!all_s.empty()) {
-    Tuned t = tune(all_s, all_y);
-    v.ar_threshold = t.threshold;
+    // One τ for every source (the checkpoint has one), the F1-best on their union.
+    const double tau = best_threshold(as_doubles(all_s), as_labels(all_y)).threshold;
+    v.ar_threshold = tau;
     for (auto& [name, sy] : per) {
-      Binary at = binary_at(sy.first, sy.second, t.threshold);
-      Binary half = binary_at(sy.first, sy.second, 0.5);
+      const BinaryMetrics at = binary_metrics_at(as_doubles(sy.first), as_labels(sy.second), tau);
+      const BinaryMetrics half = binary_metrics_at(as_doubles(sy.first), as_labels(sy.second), 0.5);
       v.json["ar"][name] = {{"samples", sy.first.size()},
-                            {"accuracy", at.accuracy},
-                            {"f1", at.f1},
-                            {"f1_at_0.5", half.f1}};
+                            {"accuracy", at.accuracy()},
+                            {"f1", at.f1()},
+                            {"f1_at_0.5", half.f1()}};
     }
-    v.json["ar_threshold"] = t.threshold;
+    v.json["ar_threshold"] = tau;
   }
   if (!d.acd_val.empty()) {
     std::vector<int64_t> graphs;
@@ -310,12 +285,12 @@ Validation validate(ArchBertNet& net, const TrainData& d, const TrainOptions& o)
     auto cos = torch::cosine_similarity(jg.index_select(0, torch::tensor(ia)),
                                         jg.index_select(0, torch::tensor(ib)), 1, 1e-8);
     std::vector<float> s(cos.data_ptr<float>(), cos.data_ptr<float>() + cos.numel());
-    Tuned t = tune(s, y);
+    const BinaryMetrics t = best_threshold(as_doubles(s), as_labels(y));
     v.acd_threshold = t.threshold;
     v.json["acd"] = {{"pairs", s.size()},
-                     {"accuracy", t.accuracy},
-                     {"f1", t.f1},
-                     {"f1_at_0.5", binary_at(s, y, 0.5).f1}};
+                     {"accuracy", t.accuracy()},
+                     {"f1", t.f1()},
+                     {"f1_at_0.5", binary_metrics_at(as_doubles(s), as_labels(y), 0.5).f1()}};
     v.json["acd_threshold"] = t.threshold;
   }
   net->train();
