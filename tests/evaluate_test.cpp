@@ -103,6 +103,19 @@ TEST_F(AutoNetEval, ArCountsAndRanges) {
   const BinaryMetrics again = binary_metrics_at(r.scores, r.labels, 0.5);
   EXPECT_EQ(again.tp, r.model.tp);
   EXPECT_EQ(again.fp, r.model.fp);
+  // Per fact kind: every positive states facts, every negative has a false one; a positive
+  // stating two kinds counts in both, so the subsets cover all 60 positives and 140 negatives.
+  ASSERT_FALSE(r.by_fact.empty());
+  EXPECT_EQ(r.by_fact.count("written"), 0u);  // AutoNet texts all carry claims
+  int64_t pos = 0, neg = 0;
+  for (const auto& [kind, b] : r.by_fact) {
+    EXPECT_LE(b.positives(), 60) << kind;
+    EXPECT_LE(b.samples() - b.positives(), 140) << kind;
+    pos += b.positives();
+    neg += b.samples() - b.positives();
+  }
+  EXPECT_GE(pos, 60);
+  EXPECT_GE(neg, 140);
 }
 
 TEST_F(AutoNetEval, ScoresAreCosinesAndGraphBlindUsesPermutedGraphs) {

@@ -71,6 +71,10 @@ struct BinaryEvalReport {
   BinaryMetrics graph_blind;
   int64_t graph_blind_changed = 0;  // samples whose graph(s) the permutation replaced
   std::map<std::string, BinaryMetrics> baselines;
+  // AR: the model's metrics per kind of stated fact ("count", "params", "kernel", ...; "written"
+  // for hand-written Zoo sentences, which carry no structured claims): over the positives that
+  // state such a fact and the negatives where such a fact is the false one.
+  std::map<std::string, BinaryMetrics> by_fact;
   // Per sample, in file order (not in the JSON): label, the model's score and the graph-blind
   // score (for threshold tuning and checks).
   std::vector<int> labels;

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <unordered_map>
 
@@ -317,6 +318,18 @@ BinaryEvalReport evaluate_ar(const LoadedModel& m, const std::string& dir, const
   r.graph_blind_scores = std::move(blind_score);
   r.baselines["name_match"] = binary_metrics(labels, name_match);
   r.baselines["name_match"].threshold = 0.5;
+  std::map<std::string, std::pair<std::vector<double>, std::vector<int>>> kinds;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    std::set<std::string> ks;
+    for (const StatedFact& f : samples[i].claims)
+      if (labels[i] ? f.holds : !f.holds) ks.insert(f.kind);
+    if (samples[i].claims.empty()) ks.insert("written");
+    for (const std::string& k : ks) {
+      kinds[k].first.push_back(r.scores[i]);
+      kinds[k].second.push_back(labels[i]);
+    }
+  }
+  for (const auto& [k, sl] : kinds) r.by_fact[k] = binary_metrics_at(sl.first, sl.second, tau);
   r.graphs = static_cast<int64_t>(used.size());
   r.texts = static_cast<int64_t>(texts.texts.size());
   r.seconds = seconds_since(t0);
@@ -621,6 +634,10 @@ std::string eval_report_to_json(const BinaryEvalReport& r, int indent) {
   j["graph_blind"]["changed"] = r.graph_blind_changed;
   j["baselines"] = json::object();
   for (const auto& [name, b] : r.baselines) j["baselines"][name] = binary_json(b);
+  if (!r.by_fact.empty()) {
+    j["by_fact"] = json::object();
+    for (const auto& [kind, b] : r.by_fact) j["by_fact"][kind] = binary_json(b);
+  }
   return j.dump(indent) + "\n";
 }
 
@@ -655,6 +672,11 @@ std::string eval_report_to_text(const BinaryEvalReport& r) {
   out << binary_row("ArchBERT", r.model);
   out << binary_row("graph-blind", r.graph_blind);
   for (const auto& [name, b] : r.baselines) out << binary_row(name, b);
+  if (!r.by_fact.empty()) {
+    out << "\nArchBERT by kind of stated fact (positives stating it, negatives where it is "
+           "false):\n";
+    for (const auto& [kind, b] : r.by_fact) out << binary_row("  " + kind, b);
+  }
   return out.str();
 }
 
