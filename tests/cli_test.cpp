@@ -10,20 +10,14 @@
 #include <random>
 #include <sstream>
 
+#include "test_support.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct CliRun {
-  int code = -1;
-  bool signalled = false;
-  std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using archbert::testing_support::CliRun;
+using archbert::testing_support::slurp;
 
 class CliTest : public ::testing::Test {
  protected:
@@ -38,15 +32,7 @@ class CliTest : public ::testing::Test {
 
   // Runs `archbert ARGS` with an optional environment prefix (e.g. "env -u X").
   CliRun run(const std::string& args, const std::string& env = "") {
-    std::string cmd = env + (env.empty() ? "" : " ") + "'" + ARCHBERT_CLI + "' " + args + " >'" +
-                      (dir_ / "stdout").string() + "' 2>'" + (dir_ / "stderr").string() + "'";
-    int status = std::system(cmd.c_str());
-    CliRun r;
-    r.signalled = WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) >= 128);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(dir_ / "stdout");
-    r.err = slurp(dir_ / "stderr");
-    return r;
+    return archbert::testing_support::run_cli(args, dir_, env);
   }
 
   fs::path write(const std::string& name, const std::string& content) {

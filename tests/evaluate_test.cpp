@@ -473,15 +473,11 @@ TEST(EvalCli, JsonAndErrors) {
   const std::string ckpt = z.dir.file("tiny.ckpt");
   m.model.save(ckpt);
   auto run = [&](const std::string& args, std::string* out) {
-    const std::string cmd = std::string(ARCHBERT_CLI) + " " + args + " 2>" + z.dir.file("err");
-    FILE* p = popen(cmd.c_str(), "r");
-    char buf[4096];
-    size_t n;
-    out->clear();
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
-    const int status = pclose(p);
-    return WEXITSTATUS(status);
+    const testing_support::CliRun r = testing_support::run_cli(args, z.dir.path());
+    *out = r.out;
+    return r.code;
   };
+
   std::string out;
   ASSERT_EQ(run("eval ar --data " + z.dir.str() + " --ckpt " + ckpt + " --json", &out), 0) << out;
   json j = json::parse(out);
@@ -496,10 +492,10 @@ TEST(EvalCli, JsonAndErrors) {
   EXPECT_NE(out.find("jaccard"), std::string::npos) << out;
   EXPECT_NE(out.find("graph-blind"), std::string::npos) << out;
   // A bad directory: exit code 2 and the path in the message.
-  EXPECT_EQ(run("eval ar --data " + z.dir.file("nope") + " --ckpt " + ckpt, &out), 2);
-  std::ifstream err(z.dir.file("err"));
-  const std::string msg((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
-  EXPECT_NE(msg.find("nope"), std::string::npos) << msg;
+  const testing_support::CliRun bad = testing_support::run_cli(
+      "eval ar --data " + z.dir.file("nope") + " --ckpt " + ckpt, z.dir.path());
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("nope"), std::string::npos) << bad.err;
   EXPECT_EQ(run("eval bogus --data " + z.dir.str(), &out), 1);
 }
 

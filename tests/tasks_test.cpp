@@ -469,36 +469,17 @@ TEST(TasksSearch, ZooCacheWrittenReusedAndVerified) {
 
 // --- the command line ---------------------------------------------------------------------------
 
-struct CliRun {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
+using testing_support::CliRun;
+using testing_support::run_cli;
+const auto& quote = testing_support::shell_quote;
 
 // Runs `archbert ARGS` with ARCHBERT_CHECKPOINT set to the test checkpoint, the small zoo as
 // ARCHBERT_DATA and a private cache folder (never the user's).
 CliRun cli(const std::string& args, const std::string& cache_dir = "") {
-  const std::string out = world().dir / "cli.out", err = world().dir / "cli.err";
   const std::string cache = cache_dir.empty() ? world().dir / "cli-cache" : cache_dir;
-  std::string cmd = "ARCHBERT_CHECKPOINT=" + quote(world().ckpt) +
-                    " ARCHBERT_DATA=" + quote(world().data) + " XDG_CACHE_HOME=" + quote(cache) +
-                    " " + quote(ARCHBERT_CLI) + " " + args + " >" + quote(out) + " 2>" + quote(err);
-  int status = std::system(cmd.c_str());
-  CliRun r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
+  return run_cli(args, world().dir.path(),
+                 "ARCHBERT_CHECKPOINT=" + quote(world().ckpt) +
+                     " ARCHBERT_DATA=" + quote(world().data) + " XDG_CACHE_HOME=" + quote(cache));
 }
 
 TEST(TasksCli, Reason) {

@@ -4,9 +4,11 @@
 // expected-error checks. Header-only; every test program defines ARCHBERT_TEST_MODELS.
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -46,6 +48,41 @@ class TempDir {
   static inline int counter_ = 0;
   fs::path path_;
 };
+
+// A file's whole content ("" when it cannot be read).
+inline std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// `s` single-quoted for the shell.
+inline std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// What one run of the archbert command gave.
+struct CliRun {
+  int code = -1;
+  bool signalled = false;
+  std::string out, err;
+};
+
+// Runs `ENV archbert ARGS` through the shell (ENV: e.g. "X=1" or "env -u X"; ARGS already
+// quoted as needed); stdout and stderr are captured in files under `dir`.
+inline CliRun run_cli(const std::string& args, const fs::path& dir, const std::string& env = "") {
+  const fs::path out = dir / "cli.stdout", err = dir / "cli.stderr";
+  const std::string cmd = env + (env.empty() ? "" : " ") + shell_quote(ARCHBERT_CLI) + " " + args +
+                          " >" + shell_quote(out.string()) + " 2>" + shell_quote(err.string());
+  const int status = std::system(cmd.c_str());
+  CliRun r;
+  r.signalled = WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) >= 128);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
 
 // A model exported by the `export_test_models` ctest fixture.
 inline std::string model_path(const std::string& file) {

@@ -184,5 +184,24 @@ TEST_F(TrainTest, BadInputNamesTheProblem) {
   EXPECT_FALSE(fs::exists(out / "m2.ckpt"));  // nothing half-written
 }
 
+TEST_F(TrainTest, CommandLineTrainsAndStoresItsRecipe) {
+  TempDir out;
+  const std::string data = (*dir_) / "train";
+  const std::string args = "train pretrain --preset tiny --data " + data + " --out " +
+                           (out / "m.ckpt") + " --max-steps 2 --vocab 400 --quiet";
+  const testing_support::CliRun r = testing_support::run_cli(args, out.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("trained 2 steps"), std::string::npos) << r.out;
+  ArchBertModel m = ArchBertModel::load(out / "m.ckpt");
+  EXPECT_EQ(m.meta().extra.at("recipe"), "archbert " + args);
+  // Bad input: exit 2, the directory named; usage errors: exit 1.
+  const testing_support::CliRun bad = testing_support::run_cli(
+      "train pretrain --data " + (out / "nope") + " --out " + (out / "x.ckpt"), out.path());
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("nope"), std::string::npos) << bad.err;
+  EXPECT_FALSE(fs::exists(out / "x.ckpt"));
+  EXPECT_EQ(testing_support::run_cli("train pretrain --out x.ckpt", out.path()).code, 1);
+}
+
 }  // namespace
 }  // namespace archbert
