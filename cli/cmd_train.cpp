@@ -3,6 +3,9 @@
 #include <memory>
 
 #include "archbert/error.h"
+#include "archbert/evaluate.h"
+#include "archbert/metrics.h"
+#include "archbert/tasks.h"
 #include "archbert/train.h"
 #include "commands.h"
 
@@ -66,7 +69,39 @@ CommandRunner add_train_commands(CLI::App& app, const GlobalOptions& global) {
       "Ablation: graph states bypass the shared cross encoder");
   pre->add_flag(
       "--quiet", [o](int64_t) { o->progress = false; }, "No progress output");
-  return [pre, o, &global] {
+  // tune-threshold: re-tune τ of a trained checkpoint on a dataset's validation split.
+  auto* tune = train->add_subcommand(
+      "tune-threshold",
+      "Set a checkpoint's AR or ACD threshold to the F1-best value on a validation split");
+  struct Tune {
+    std::string ckpt, data, task = "ar", split = "val", out;
+  };
+  auto t = std::make_shared<Tune>();
+  tune->add_option("--ckpt", t->ckpt, "Checkpoint to tune")->required();
+  tune->add_option("--data", t->data, "Dataset directory (AutoNet val or Zoo)")->required();
+  tune->add_option("--task", t->task, "ar or acd")->check(CLI::IsMember({"ar", "acd"}));
+  tune->add_option("--split", t->split, "Zoo split to tune on")->check(CLI::IsMember({"val"}));
+  tune->add_option("--out", t->out, "Write the tuned checkpoint here (default: in place)");
+
+  return [pre, o, &global, tune, t] {
+    if (tune->parsed()) {
+      LoadedModel m = load_model(t->ckpt);
+      EvalOptions eo;
+      eo.split = t->split;
+      const BinaryEvalReport r =
+          t->task == "ar" ? evaluate_ar(m, t->data, eo) : evaluate_acd(m, t->data, eo);
+      const BinaryMetrics best = best_threshold(r.scores, r.labels);
+      const double before = t->task == "ar" ? m.ar_threshold : m.acd_threshold;
+      const BinaryMetrics old = binary_metrics_at(r.scores, r.labels, before);
+      m.model.meta().extra[t->task + "_threshold"] = std::to_string(best.threshold);
+      m.model.meta().extra[t->task + "_threshold_source"] =
+          r.data + " (" + r.file + ", " + std::to_string(r.model.samples()) + " samples)";
+      m.model.save(t->out.empty() ? t->ckpt : t->out);
+      std::printf("%s threshold %.4f -> %.4f on %s (%s): F1 %.4f -> %.4f, accuracy %.4f -> %.4f\n",
+                  t->task.c_str(), before, best.threshold, r.data.c_str(), r.file.c_str(), old.f1(),
+                  best.f1(), old.accuracy(), best.accuracy());
+      return true;
+    }
     if (!pre->parsed()) return false;
     o->recipe = global.command_line;  // stored in the checkpoint
     TrainReport r = train_pretrain(*o);

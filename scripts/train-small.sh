@@ -17,3 +17,5 @@ mkdir -p "$work"
 vectors="$(tools/fetch_word_vectors.sh)"
 "$ab" train pretrain --data "$work/an-train" "$work/an-val" "$work/zoo" --out "$out" \
   --epochs 2 --acd-weight 1 --acd-pairs 4 --word-vectors "$vectors" --seed 0
+# AR threshold from the Zoo validation split (real models are what users ask about).
+"$ab" train tune-threshold --ckpt "$out" --data "$work/zoo" --task ar

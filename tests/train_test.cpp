@@ -10,7 +10,10 @@
 #include "archbert/autonet.h"
 #include "archbert/descriptions.h"
 #include "archbert/error.h"
+#include "archbert/evaluate.h"
+#include "archbert/metrics.h"
 #include "archbert/model_torch.h"
+#include "archbert/tasks.h"
 #include "archbert/tokenizer.h"
 #include "archbert/train.h"
 #include "test_support.h"
@@ -201,6 +204,26 @@ TEST_F(TrainTest, CommandLineTrainsAndStoresItsRecipe) {
   EXPECT_NE(bad.err.find("nope"), std::string::npos) << bad.err;
   EXPECT_FALSE(fs::exists(out / "x.ckpt"));
   EXPECT_EQ(testing_support::run_cli("train pretrain --out x.ckpt", out.path()).code, 1);
+}
+
+TEST_F(TrainTest, TuneThresholdSetsTheF1BestTau) {
+  TempDir out;
+  TrainOptions o = options(out / "m.ckpt");
+  o.epochs = 1;
+  train_pretrain(o);
+  const std::string val = (*dir_) / "val";
+  const testing_support::CliRun r =
+      testing_support::run_cli("train tune-threshold --ckpt " + (out / "m.ckpt") + " --data " +
+                                   val + " --out " + (out / "tuned.ckpt"),
+                               out.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  const LoadedModel tuned = load_model(out / "tuned.ckpt");
+  const BinaryEvalReport e = evaluate_ar(tuned, val);
+  const BinaryMetrics best = best_threshold(e.scores, e.labels);
+  EXPECT_NEAR(tuned.ar_threshold, best.threshold, 1e-5);
+  EXPECT_NEAR(e.model.f1(), best.f1(), 1e-9);
+  // The weights are untouched.
+  EXPECT_EQ(max_weight_difference(out / "m.ckpt", out / "tuned.ckpt"), 0.0);
 }
 
 }  // namespace
