@@ -189,9 +189,17 @@ class ArchBertNetImpl : public torch::nn::Module {
   PairOutput forward_pairs(const GraphBatch& graphs, const TextBatch& texts,
                            const torch::Tensor& text_graph);
 
+  // Same as forward_pairs, but the texts are given as ids and encoded in chunks of
+  // `text_chunk` texts of similar length (far less padding than one batch padded to the
+  // longest text); out.texts holds only `pooled`.
+  PairOutput forward_pairs(const GraphBatch& graphs, const std::vector<std::vector<int32_t>>& ids,
+                           const torch::Tensor& text_graph, int64_t text_chunk);
+  // J_t of every text [B, d], rows in input order, encoded in length-sorted chunks.
+  torch::Tensor pooled_texts(const std::vector<std::vector<int32_t>>& ids, int64_t chunk);
+
   MamHead& mam_head() { return mam_; }
   torch::nn::Embedding& token_embedding() { return tok_; }  // [text_vocab, d]
-  AqaHead& aqa_head() { return aqa_; }  // null module when aqa_answers == 0
+  AqaHead& aqa_head() { return aqa_; }                      // null module when aqa_answers == 0
 
  private:
   ModelConfig config_;

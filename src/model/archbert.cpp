@@ -1,6 +1,8 @@
 // The ArchBERT network (paper eq. 1–2) and the torch-free facade over it.
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "archbert/model_torch.h"
 
@@ -53,6 +55,42 @@ PairOutput ArchBertNetImpl::forward_pairs(const GraphBatch& graphs, const TextBa
   PairOutput out;
   out.graphs = encode_graphs(graphs);
   out.texts = encode_texts(texts);
+  out.jg_per_text = out.graphs.pooled.index_select(0, text_graph);                    // [B, d]
+  out.cosine = torch::cosine_similarity(out.texts.pooled, out.jg_per_text, 1, 1e-8);  // [B]
+  out.mam_logits = mam_(out.graphs.node_states);  // [G, Nmax, node_vocab]
+  return out;
+}
+
+torch::Tensor ArchBertNetImpl::pooled_texts(const std::vector<std::vector<int32_t>>& ids,
+                                            int64_t chunk) {
+  const int64_t n = static_cast<int64_t>(ids.size());
+  if (n == 0) return torch::zeros({0, config_.d_model});
+  auto length = [&](int64_t i) {
+    return std::min<int64_t>(config_.max_text_len, static_cast<int64_t>(ids[i].size()));
+  };
+  std::vector<int64_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return length(a) < length(b); });
+  std::vector<torch::Tensor> parts;
+  const int64_t step = std::max<int64_t>(1, chunk);
+  for (int64_t i = 0; i < n; i += step) {
+    std::vector<std::vector<int32_t>> part;
+    for (int64_t k = i; k < std::min(n, i + step); ++k) part.push_back(ids[order[k]]);
+    parts.push_back(encode_texts(make_text_batch(part, config_)).pooled);  // [chunk, d]
+  }
+  auto sorted = torch::cat(parts);  // [B, d], row k = text order[k]
+  auto inverse = torch::empty({n}, torch::kLong);
+  inverse.index_put_({torch::tensor(order)}, torch::arange(n, torch::kLong));
+  return sorted.index_select(0, inverse);  // [B, d], input order
+}
+
+PairOutput ArchBertNetImpl::forward_pairs(const GraphBatch& graphs,
+                                          const std::vector<std::vector<int32_t>>& ids,
+                                          const torch::Tensor& text_graph, int64_t text_chunk) {
+  PairOutput out;
+  out.graphs = encode_graphs(graphs);
+  out.texts.pooled = pooled_texts(ids, text_chunk);                                   // [B, d]
   out.jg_per_text = out.graphs.pooled.index_select(0, text_graph);                    // [B, d]
   out.cosine = torch::cosine_similarity(out.texts.pooled, out.jg_per_text, 1, 1e-8);  // [B]
   out.mam_logits = mam_(out.graphs.node_states);  // [G, Nmax, node_vocab]
@@ -114,7 +152,7 @@ std::vector<std::vector<float>> ArchBertModel::embed_texts(
   torch::NoGradGuard no_grad;
   auto& net = impl_->net;
   net->eval();
-  return to_rows(net->encode_texts(make_text_batch(ids, net->config())).pooled);
+  return to_rows(net->pooled_texts(ids, 64));
 }
 
 std::vector<std::vector<float>> ArchBertModel::embed_graphs(
