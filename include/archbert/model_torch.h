@@ -196,6 +196,8 @@ class ArchBertNetImpl : public torch::nn::Module {
                            const torch::Tensor& text_graph, int64_t text_chunk);
   // J_t of every text [B, d], rows in input order, encoded in length-sorted chunks.
   torch::Tensor pooled_texts(const std::vector<std::vector<int32_t>>& ids, int64_t chunk);
+  // J_g of every graph [G, d], rows in input order, encoded `chunk` graphs at a time.
+  torch::Tensor pooled_graphs(const std::vector<const ArchGraph*>& graphs, int64_t chunk);
 
   MamHead& mam_head() { return mam_; }
   torch::nn::Embedding& token_embedding() { return tok_; }  // [text_vocab, d]

@@ -85,6 +85,18 @@ torch::Tensor ArchBertNetImpl::pooled_texts(const std::vector<std::vector<int32_
   return sorted.index_select(0, inverse);  // [B, d], input order
 }
 
+torch::Tensor ArchBertNetImpl::pooled_graphs(const std::vector<const ArchGraph*>& graphs,
+                                             int64_t chunk) {
+  std::vector<torch::Tensor> parts;
+  const size_t step = static_cast<size_t>(std::max<int64_t>(1, chunk));
+  for (size_t i = 0; i < graphs.size(); i += step) {
+    std::vector<const ArchGraph*> part(graphs.begin() + i,
+                                       graphs.begin() + std::min(graphs.size(), i + step));
+    parts.push_back(encode_graphs(make_graph_batch(part, config_)).pooled);  // [chunk, d]
+  }
+  return parts.empty() ? torch::zeros({0, config_.d_model}) : torch::cat(parts);
+}
+
 PairOutput ArchBertNetImpl::forward_pairs(const GraphBatch& graphs,
                                           const std::vector<std::vector<int32_t>>& ids,
                                           const torch::Tensor& text_graph, int64_t text_chunk) {
@@ -157,18 +169,11 @@ std::vector<std::vector<float>> ArchBertModel::embed_texts(
 
 std::vector<std::vector<float>> ArchBertModel::embed_graphs(
     const std::vector<const ArchGraph*>& graphs, int batch) const {
+  if (graphs.empty()) return {};
   torch::NoGradGuard no_grad;
   auto& net = impl_->net;
   net->eval();
-  std::vector<std::vector<float>> rows;
-  const size_t step = static_cast<size_t>(std::max(1, batch));
-  for (size_t i = 0; i < graphs.size(); i += step) {
-    std::vector<const ArchGraph*> part(graphs.begin() + i,
-                                       graphs.begin() + std::min(graphs.size(), i + step));
-    auto r = to_rows(net->encode_graphs(make_graph_batch(part, net->config())).pooled);
-    rows.insert(rows.end(), r.begin(), r.end());
-  }
-  return rows;
+  return to_rows(net->pooled_graphs(graphs, batch));
 }
 
 std::vector<std::vector<float>> ArchBertModel::similarity(

@@ -12,7 +12,6 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <set>
 #include <unordered_map>
 
 #include "archbert/dataset.h"
@@ -24,7 +23,6 @@
 #include "archbert/tokenizer.h"
 #include "archbert/train.h"
 #include "archbert/word_vectors.h"
-#include "util/crc32.h"
 
 namespace archbert {
 
@@ -180,18 +178,14 @@ std::vector<int> as_labels(const std::vector<float>& y) {
   return out;
 }
 
-// J_g of the given graphs and J_t of the given texts (eval mode, no autograd).
+// J_g of the given dataset graphs [graphs, d] (eval mode, no autograd: the caller's guard).
 torch::Tensor embed_graph_rows(ArchBertNet& net, const TrainData& d,
                                const std::vector<int64_t>& graphs) {
-  std::vector<torch::Tensor> parts;
-  for (size_t i = 0; i < graphs.size(); i += 32) {
-    std::vector<const ArchGraph*> ptrs;
-    for (size_t k = i; k < std::min(graphs.size(), i + 32); ++k)
-      ptrs.push_back(&d.graphs[graphs[k]]);
-    parts.push_back(net->encode_graphs(make_graph_batch(ptrs, net->config())).pooled);
-  }
-  return parts.empty() ? torch::zeros({0, net->config().d_model}) : torch::cat(parts);
+  std::vector<const ArchGraph*> ptrs;
+  for (int64_t g : graphs) ptrs.push_back(&d.graphs[g]);
+  return net->pooled_graphs(ptrs, 32);
 }
+
 struct Validation {
   nlohmann::json json;
   double ar_threshold = 0.5, acd_threshold = 0.5;
@@ -203,7 +197,6 @@ Validation validate(ArchBertNet& net, const TrainData& d, const TrainOptions& o)
   Validation v;
   std::vector<float> all_s, all_y;
   std::vector<std::pair<std::string, std::pair<std::vector<float>, std::vector<float>>>> per;
-  std::unordered_map<int64_t, torch::Tensor> jg_cache;
   for (const Source& src : d.val) {
     std::vector<Text> samples = src.samples;
     if (o.val_texts > 0 && samples.size() > static_cast<size_t>(o.val_texts)) {
