@@ -38,6 +38,7 @@ ArchGraph make_graph(uint32_t seed, int nodes) {
     conv.op = rng() % 3 == 0 ? Op::kSepConv : Op::kConv;
     const int64_t out = 32 * (1 + rng() % 16), k = rng() % 2 ? 3 : 1;
     conv.shape = Shape4{out, c, k, k};
+    conv.kernel = Kernel2{k, k};
     conv.params = out * c * k * k;
     const int cv = b.add(conv);
     b.connect(prev, cv);
@@ -149,21 +150,25 @@ int main(int argc, char** argv) {
 
   // FLOPs on real tokens and nodes (forward; backward counted as 2x forward).
   std::vector<int64_t> text_lengths(ids.size(), std::min<int64_t>(tokens, c.max_text_len));
+  // Cross-encoder sequence of a graph: its kept nodes plus its summary tokens.
+  const GraphBatch probe = make_graph_batch(ptrs, c);
   std::vector<int64_t> graph_lengths;
   int64_t total_nodes = 0, total_edges = 0;
-  for (auto& g : gs) {
-    graph_lengths.push_back(std::min<int64_t>(g.nodes.size(), c.max_graph_nodes));
-    total_nodes += g.nodes.size();
-    total_edges += g.edges.size();
+  double kept = 0;
+  for (size_t i = 0; i < gs.size(); ++i) {
+    const int64_t summary =
+        c.use_summary ? probe.summary_offsets[i + 1] - probe.summary_offsets[i] : 0;
+    graph_lengths.push_back(probe.kept[i] + summary);
+    kept += probe.kept[i];
+    total_nodes += gs[i].nodes.size();
+    total_edges += gs[i].edges.size();
   }
   const double d = static_cast<double>(c.d_model);
   double fwd = encoder_flops(c, text_lengths);
   if (c.use_cross) fwd += encoder_flops(c, graph_lengths);
   fwd += c.gat_layers * (total_nodes * (2 * 3 * d * d + 2 * d * d) +
                          (total_nodes + 2.0 * total_edges) * 2 * d);  // projections + messages
-  double kept = 0;
-  for (auto l : graph_lengths) kept += l;
-  fwd += kept * (2 * d * d + 2 * d * ModelConfig::node_vocab());  // MAM head
+  fwd += kept * (2 * d * d + 2 * d * ModelConfig::node_vocab());      // MAM head
   const double step_flops = 3 * fwd;
 
   std::printf("preset %s: d=%lld heads=%lld layers=%lld gat_layers=%lld ffn=%lld, %.2fM params\n",

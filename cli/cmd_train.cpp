@@ -68,6 +68,12 @@ CommandRunner add_train_commands(CLI::App& app, const GlobalOptions& global) {
       "--no-cross", [o](int64_t) { o->use_cross = false; },
       "Ablation: graph states bypass the shared cross encoder");
   pre->add_flag(
+      "--no-summary", [o](int64_t) { o->use_summary = false; },
+      "Ablation: no graph summary tokens (op counts, kernels, parameters, layers, depth)");
+  pre->add_flag(
+      "--no-numbers", [o](int64_t) { o->use_numbers = false; },
+      "Ablation: numbers in text get no value embedding");
+  pre->add_flag(
       "--quiet", [o](int64_t) { o->progress = false; }, "No progress output");
   // tune-threshold: re-tune τ of a trained checkpoint on a dataset's validation split.
   auto* tune = train->add_subcommand(

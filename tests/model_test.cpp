@@ -7,8 +7,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <tuple>
 
 #include "archbert/error.h"
 #include "archbert/model.h"
@@ -31,6 +33,7 @@ ArchGraph make_graph(uint32_t seed, int blocks) {
     conv.op = rng() % 3 == 0 ? Op::kSepConv : Op::kConv;
     const int64_t out = 16 * (1 + rng() % 4), k = rng() % 2 ? 3 : 1;
     conv.shape = Shape4{out, c, k, k};
+    conv.kernel = Kernel2{k, k};
     conv.params = out * c * k * k;
     conv.name = "conv" + std::to_string(i);
     const int cv = b.add(conv);
@@ -327,6 +330,159 @@ TEST(Model, ChunkedTextEncodingMatchesOneBatchAndKeepsOrder) {
   auto a = net->forward_pairs(batch, make_text_batch(texts, c), tg);
   auto b = net->forward_pairs(batch, texts, tg, 3);
   EXPECT_LT((a.cosine - b.cosine).abs().max().item<float>(), 1e-5);
+}
+
+TEST(Summary, TokensCountTheWholeGraph) {
+  // input -> conv3x3 -> conv3x3 -> relu -> maxpool2x2 -> conv1x1 -> output
+  GraphBuilder b("summary");
+  int prev = b.add(Op::kInput, "x");
+  int64_t params = 0;
+  auto conv = [&](int64_t k) {
+    Node n;
+    n.op = Op::kConv;
+    n.shape = Shape4{8, 8, k, k};
+    n.kernel = Kernel2{k, k};
+    n.params = 64 * k * k;
+    params += n.params;
+    const int id = b.add(n);
+    b.connect(prev, id);
+    prev = id;
+  };
+  conv(3);
+  conv(3);
+  const int r = b.add(Op::kRelu);
+  b.connect(prev, r);
+  Node pool;
+  pool.op = Op::kMaxPool;
+  pool.kernel = Kernel2{2, 2};
+  const int p = b.add(pool);
+  b.connect(r, p);
+  prev = p;
+  conv(1);
+  const int o = b.add(Op::kOutput, "y");
+  b.connect(prev, o);
+  ArchGraph g = b.finish("summary", "json", params, false);
+
+  ModelConfig c = tiny();
+  c.max_graph_nodes = 3;  // the cross encoder sees 3 nodes; counts still cover all 7
+  auto batch = make_graph_batch({&g, &g}, c);
+  ASSERT_EQ(batch.summary_offsets, (std::vector<int64_t>{0, 9, 18}));
+  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t>, double> got;
+  for (int64_t s = 0; s < 9; ++s) {
+    got[{batch.summary_kind[s].item<int64_t>(), batch.summary_op[s].item<int64_t>(),
+         batch.summary_kernel[s][0].item<int64_t>(), batch.summary_kernel[s][1].item<int64_t>()}] =
+        batch.summary_value[s].item<double>();
+  }
+  const int64_t conv_id = static_cast<int64_t>(Op::kConv), none = ModelConfig::node_pad_id();
+  const int64_t k3 = shape_bucket(3, c), k2 = shape_bucket(2, c), k1 = shape_bucket(1, c);
+  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t>, double> want = {
+      {{kOpCount, conv_id, 0, 0}, 3},
+      {{kOpCount, static_cast<int64_t>(Op::kRelu), 0, 0}, 1},
+      {{kOpCount, static_cast<int64_t>(Op::kMaxPool), 0, 0}, 1},
+      {{kKernelCount, conv_id, k3, k3}, 2},
+      {{kKernelCount, conv_id, k1, k1}, 1},
+      {{kKernelCount, static_cast<int64_t>(Op::kMaxPool), k2, k2}, 1},
+      {{kParamCount, none, 0, 0}, static_cast<double>(64 * 9 * 2 + 64)},
+      {{kLayerCount, none, 0, 0}, 5},
+      {{kDepth, none, 0, 0}, 7}};
+  // kLayerCount is the inventory total and kDepth the stats' depth (what texts state).
+  const GraphStats st = g.stats();
+  int64_t layers = 0;
+  for (const auto& [cls, n] : st.inventory) layers += n;
+  want[{kLayerCount, none, 0, 0}] = static_cast<double>(layers);
+  want[{kDepth, none, 0, 0}] = static_cast<double>(st.depth);
+  EXPECT_EQ(got, want);
+  EXPECT_TRUE(batch.capped[0]);
+
+  c.use_summary = false;
+  EXPECT_FALSE(make_graph_batch({&g}, c).summary_kind.defined());
+}
+
+TEST(Summary, ValueEmbeddingSeparatesNearbyCounts) {
+  torch::manual_seed(3);
+  ValueEmbedding v(tiny());
+  auto e = v->forward(torch::tensor({39.0, 39.0, 35.0, 2850000.0, 2853211.0, 3300000.0},
+                                    torch::kDouble));  // [6, d]
+  auto dist = [&](int a, int b) { return (e[a] - e[b]).norm().item<float>(); };
+  EXPECT_EQ(dist(0, 1), 0.0f);
+  EXPECT_GT(dist(0, 2), 0.0f);
+  // The features (before the linear map) of values 10% apart are far apart; of values 0.1%
+  // apart, close: a rounded figure in a text lands near the exact count of the graph.
+  EXPECT_LT(dist(3, 4), dist(3, 5));
+}
+
+TEST(Summary, GraphTokenBudgetDoesNotChangeEmbeddings) {
+  for (bool summary : {true, false}) {
+    torch::manual_seed(6);
+    ModelConfig c = tiny();
+    c.use_summary = summary;
+    ArchBertNet net(c);
+    net->eval();
+    torch::NoGradGuard ng;
+    std::vector<ArchGraph> gs;
+    for (int i = 0; i < 7; ++i) gs.push_back(make_graph(60 + i, 1 + (i * 3) % 8));
+    std::vector<const ArchGraph*> ptrs;
+    for (auto& g : gs) ptrs.push_back(&g);
+    auto batch = make_graph_batch(ptrs, c);
+    net->set_graph_token_budget(1 << 20);
+    auto whole = net->encode_graphs(batch);
+    for (int64_t budget : {1, 40, 100}) {
+      net->set_graph_token_budget(budget);
+      auto part = net->encode_graphs(batch);
+      EXPECT_LT((part.pooled - whole.pooled).abs().max().item<float>(), 1e-5) << budget;
+      auto m = batch.pad_mask.unsqueeze(-1);
+      EXPECT_LT(((part.node_states - whole.node_states) * m).abs().max().item<float>(), 1e-5);
+    }
+  }
+}
+
+TEST(Numbers, DigitsCarryTheirValue) {
+  torch::manual_seed(7);
+  ModelConfig c = tiny();
+  ArchBertNet net(c);
+  net->eval();
+  torch::NoGradGuard ng;
+  // Ids 10..19 are digits 0..9 at a word start, 20..29 inside a word (number_roles' coding).
+  std::vector<int8_t> roles(c.text_vocab, 0);
+  for (int d = 0; d < 10; ++d) {
+    roles[10 + d] = static_cast<int8_t>(1 + d);
+    roles[20 + d] = static_cast<int8_t>(11 + d);
+  }
+  const std::vector<int32_t> t39 = {2, 40, 13, 29, 41, 3};  // "... 3 ##9 ..."
+  const std::vector<int32_t> t35 = {2, 40, 13, 25, 41, 3};  // "... 3 ##5 ..."
+  auto before39 = net->pooled_texts({t39}, 4);
+  net->set_number_roles(roles);
+  auto a = net->pooled_texts({t39, t35}, 4);
+  EXPECT_GT((a[0] - before39[0]).abs().max().item<float>(), 1e-4);  // the value is added
+  EXPECT_GT((a[0] - a[1]).abs().max().item<float>(), 1e-4);
+  // The roles travel with the checkpoint.
+  const std::string path = temp_path("numbers.ckpt");
+  save_checkpoint(path, net, CheckpointMeta{});
+  auto loaded = load_checkpoint(path, nullptr);
+  loaded->eval();
+  auto b = loaded->pooled_texts({t39, t35}, 4);
+  EXPECT_LT((a - b).abs().max().item<float>(), 1e-6);
+  // Without use_numbers, digits are ordinary tokens.
+  c.use_numbers = false;
+  torch::manual_seed(7);
+  ArchBertNet plain(c);
+  plain->set_number_roles(roles);  // ignored
+  plain->eval();
+  EXPECT_LT((plain->pooled_texts({t39}, 4) - before39).abs().max().item<float>(), 1e-6);
+}
+
+TEST(ModelConfig, ConfigsWrittenBeforeSummaryTokensLoadWithout) {
+  auto j = nlohmann::json::parse(tiny().to_json());
+  j.erase("use_summary");
+  j.erase("use_numbers");
+  j.erase("value_frequencies");
+  auto old = ModelConfig::from_json(j.dump());
+  EXPECT_FALSE(old.use_summary);
+  EXPECT_FALSE(old.use_numbers);
+  // A hand-written config (no node_vocab) gets the preset's defaults.
+  auto fresh = ModelConfig::from_json(R"({"preset":"small"})");
+  EXPECT_TRUE(fresh.use_summary);
+  EXPECT_TRUE(fresh.use_numbers);
 }
 
 TEST(Model, AblationsRun) {

@@ -71,6 +71,47 @@ TEST(Tokenizer, DigitsAreSinglePieces) {
   EXPECT_EQ(tok.decode(e.ids), "987654321");
 }
 
+TEST(Tokenizer, NumberValuesAreReadFromPieces) {
+  auto corpus = small_corpus();
+  for (int r = 0; r < 5; ++r) {
+    corpus.push_back("It has about 2.85 million parameters, or 1.2 billion, or 12 thousand.");
+  }
+  const Tokenizer tok = train_tokenizer(corpus, small_options());
+  const auto roles = number_roles(tok);
+  ASSERT_EQ(roles.size(), static_cast<size_t>(tok.size()));
+  auto values = [&](const std::string& text) {
+    const auto ids = tok.encode(text).ids;  // [CLS] ... [SEP]
+    auto v = number_values(ids, roles);
+    return std::vector<double>(v.begin() + 1, v.end() - 1);
+  };
+  // 1 ##1 , 6 ##8 ##9 , 5 ##1 ##2: one number over all ten pieces.
+  EXPECT_EQ(values("11,689,512"), std::vector<double>(10, 11689512.0));
+  // "the model has 39 relu" -> only the two digit pieces carry 39.
+  auto v = values("the model has 39 layers");
+  ASSERT_EQ(v.size(), tok.tokenize("the model has 39 layers").size());
+  EXPECT_EQ(v[0], -1.0);
+  EXPECT_EQ(v[3], 39.0);
+  EXPECT_EQ(v[4], 39.0);
+  EXPECT_EQ(v.back(), -1.0);
+  // Decimals and magnitudes, glued or as a word.
+  EXPECT_EQ(values("3.5M"), std::vector<double>(4, 3.5e6));
+  auto m = values("2.85 million");
+  ASSERT_EQ(m.size(), 5u);  // 2 . 8 ##5 million
+  for (double x : m) EXPECT_NEAR(x, 2.85e6, 1e-3);
+  EXPECT_NEAR(values("1.2 billion")[0], 1.2e9, 1e-2);
+  EXPECT_EQ(values("12 thousand")[0], 12000.0);
+  // A kernel "7x1" is two numbers; a sentence-final period and a list comma end a number.
+  auto k = values("7x1");
+  EXPECT_EQ(k, (std::vector<double>{7.0, -1.0, 1.0}));
+  auto p = values("it has 3. then 4, 5 and 6,12");
+  std::vector<double> got;
+  for (double x : p)
+    if (x >= 0 && (got.empty() || got.back() != x)) got.push_back(x);
+  EXPECT_EQ(got, (std::vector<double>{3.0, 4.0, 5.0, 6.0, 12.0}));
+  // Ids outside the role table are not numbers.
+  EXPECT_EQ(number_values({-5, 100000}, roles), (std::vector<double>{-1.0, -1.0}));
+}
+
 TEST(Tokenizer, EncodeDecodeRoundTrip) {
   const Tokenizer tok = train_tokenizer(small_corpus(), small_options());
   for (const std::string& s : small_corpus()) {

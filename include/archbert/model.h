@@ -33,6 +33,17 @@ struct ModelConfig {
   bool use_shape = true;            // ablation --no-shape: no shape embedding
   bool use_edges = true;            // ablation --no-edges: GAT sees self-loops only
   bool use_cross = true;            // ablation --no-cross: graph states bypass the cross encoder
+  // Graph summary tokens (--no-summary): besides its nodes, each graph enters the cross encoder
+  // with one token per op type (op + how many), per (op, kernel) pair (op + kernel + how many),
+  // and for its parameter count, its layer count and its depth. Counts come from the whole
+  // graph, also when the node cap applies. J_g is the mean of the node-token mean and the
+  // summary-token mean.
+  bool use_summary = true;
+  // Number values in text (--no-numbers): a number's pieces ("6 , 6 ##0 ##1 , ...") get the
+  // value embedding of the number they spell, the same embedding that carries the summary
+  // tokens' counts.
+  bool use_numbers = true;
+  int64_t value_frequencies = 32;  // sin/cos pairs of the value embedding (log10(1 + v))
 
   // Node-op vocabulary: every canonical op, then [PAD] and [MASK].
   static int64_t node_vocab();

@@ -35,6 +35,25 @@ struct GraphBatch {
   torch::Tensor pad_mask;        // [G, Nmax] bool: true on real (kept) nodes
   std::vector<int64_t> offsets;  // G+1: first global node of each graph
   std::vector<bool> capped;      // graph had more nodes than max_graph_nodes
+  std::vector<int64_t> kept;     // G: nodes of each graph in the padded view
+
+  // Summary tokens (config.use_summary; empty otherwise), S in total, graph by graph, computed
+  // from the unmasked graphs. Kinds: SummaryKind.
+  torch::Tensor summary_kind;    // [S] long
+  torch::Tensor summary_op;      // [S] long: the op (kOpCount, kKernelCount), else node_pad_id
+  torch::Tensor summary_kernel;  // [S, 2] long: shape buckets of (kH, kW) (kKernelCount), else 0
+  torch::Tensor summary_value;   // [S] double: count, parameters, layers or depth
+  std::vector<int64_t> summary_offsets;  // G+1: first summary token of each graph
+};
+
+// What a summary token states about its graph.
+enum SummaryKind : int64_t {
+  kOpCount = 0,      // how many nodes of an op
+  kKernelCount = 1,  // how many nodes of an op have a (kH, kW) window
+  kParamCount = 2,   // trainable parameters
+  kLayerCount = 3,   // layers in total (the inventory's layers)
+  kDepth = 4,        // longest input -> output path, in nodes
+  kSummaryKinds = 5
 };
 
 // Builds the batch (node cap applied to the padded view only).
@@ -61,6 +80,7 @@ class NodeEmbeddingImpl : public torch::nn::Module {
   explicit NodeEmbeddingImpl(const ModelConfig& config);
   // -> [Nt, d]
   torch::Tensor forward(const GraphBatch& batch);
+  torch::nn::Embedding& op_table() { return op_; }  // [node_vocab, d]
 
  private:
   bool use_shape_;
@@ -70,6 +90,21 @@ class NodeEmbeddingImpl : public torch::nn::Module {
   torch::Tensor mask_shape_;                                                     // [d]
 };
 TORCH_MODULE(NodeEmbedding);
+
+// Embedding of a non-negative number v (a count, a parameter total, a number in a text):
+// sin/cos of log10(1 + v) at `value_frequencies` geometric frequencies (periods 32 down to
+// 0.01 decades, so values 2% apart differ), then a linear map to d.
+class ValueEmbeddingImpl : public torch::nn::Module {
+ public:
+  explicit ValueEmbeddingImpl(const ModelConfig& config);
+  // values [...] double or float (>= 0) -> [..., d]
+  torch::Tensor forward(const torch::Tensor& values);
+
+ private:
+  torch::Tensor omega_;              // [F] buffer: angular frequencies per decade
+  torch::nn::Linear proj_{nullptr};  // 2F -> d
+};
+TORCH_MODULE(ValueEmbedding);
 
 // One multi-head graph attention layer (Veličković et al.) over self-loops, predecessors and
 // successors with separate projections and attention vectors per relation; sparse (edge lists,
@@ -201,7 +236,14 @@ class ArchBertNetImpl : public torch::nn::Module {
 
   MamHead& mam_head() { return mam_; }
   torch::nn::Embedding& token_embedding() { return tok_; }  // [text_vocab, d]
-  AqaHead& aqa_head() { return aqa_; }                      // null module when aqa_answers == 0
+
+  // What each text piece is to a number reader (number_roles of the tokenizer), stored with the
+  // weights; used when config.use_numbers. A network without them reads no numbers.
+  void set_number_roles(const std::vector<int8_t>& roles);
+  // The graphs entering the cross encoder in one call hold at most this many tokens (nodes plus
+  // summary tokens, padded), graphs of similar size together; the result does not depend on it.
+  void set_graph_token_budget(int64_t tokens) { graph_token_budget_ = tokens; }
+  AqaHead& aqa_head() { return aqa_; }  // null module when aqa_answers == 0
 
  private:
   ModelConfig config_;
@@ -213,6 +255,15 @@ class ArchBertNetImpl : public torch::nn::Module {
   CrossEncoder cross_{nullptr};
   MamHead mam_{nullptr};
   AqaHead aqa_{nullptr};
+  ValueEmbedding value_{nullptr};                               // use_summary || use_numbers
+  torch::nn::Embedding summary_kind_{nullptr};                  // [kSummaryKinds, d]
+  torch::nn::Embedding kernel_h_{nullptr}, kernel_w_{nullptr};  // [shape_buckets, d/2]
+  torch::nn::LayerNorm summary_norm_{nullptr};
+  torch::Tensor number_roles_;  // [text_vocab] long buffer (use_numbers)
+  int64_t graph_token_budget_ = 8192;
+
+  torch::Tensor summary_tokens(const GraphBatch& g);    // [S, d]
+  torch::Tensor text_values(const torch::Tensor& ids);  // [B, L] double, -1 outside numbers
 };
 TORCH_MODULE(ArchBertNet);
 

@@ -114,6 +114,16 @@ class Tokenizer {
 Tokenizer train_tokenizer(const std::vector<std::string>& corpus,
                           const TokenizerTrainOptions& options = {});
 
+// Numbers in encoded text. number_roles gives, per vocabulary id, what the piece is to a number
+// reader (digit, digit inside a word, ',' '.', a magnitude word "thousand"/"million"/"billion"/
+// "trillion" or a glued magnitude "##k"/"##m"/"##b"). number_values reads every number of an id
+// sequence ("6 , 6 ##0 ##1 , 2 ##7 ##4" = 6601274; "2 . 8 ##5 million" = 2850000; "3 . 5 ##m" =
+// 3500000; "7 ##x ##1" = 7 and 1) and returns, per token, the value of the number it belongs to,
+// or -1 for tokens outside numbers. Thousands groups need exactly three digits after the comma.
+std::vector<int8_t> number_roles(const Tokenizer& tokenizer);
+std::vector<double> number_values(const std::vector<int32_t>& ids,
+                                  const std::vector<int8_t>& roles);
+
 // Normalises text as the tokenizer does (lower-case, accents stripped, spaces unified).
 // Throws Error(kBadInput, "<input_name>: invalid UTF-8 at byte N").
 std::string normalize_text(std::string_view text, const std::string& input_name = "text");

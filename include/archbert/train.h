@@ -42,12 +42,14 @@ struct TrainOptions {
   int val_texts = 4000;  // validation descriptions per source (0: all)
   int save_every = 200;  // steps between checkpoints (and after every epoch)
   uint64_t seed = 0;
-  bool use_mam = true;    // --no-mam
-  bool use_shape = true;  // --no-shape
-  bool use_edges = true;  // --no-edges
-  bool use_cross = true;  // --no-cross
-  bool progress = true;   // progress line on stderr
-  std::string recipe;     // the command line, stored in the checkpoint
+  bool use_mam = true;      // --no-mam
+  bool use_shape = true;    // --no-shape
+  bool use_edges = true;    // --no-edges
+  bool use_cross = true;    // --no-cross
+  bool use_summary = true;  // --no-summary
+  bool use_numbers = true;  // --no-numbers
+  bool progress = true;     // progress line on stderr
+  std::string recipe;       // the command line, stored in the checkpoint
 };
 
 struct TrainReport {

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "archbert/model_torch.h"
+#include "archbert/tokenizer.h"
 
 namespace archbert {
 
@@ -26,12 +27,72 @@ ArchBertNetImpl::ArchBertNetImpl(const ModelConfig& c) : config_(c) {
   cross_ = register_module("cross", CrossEncoder(c));
   mam_ = register_module("mam", MamHead(c));
   if (c.aqa_answers > 0) aqa_ = register_module("aqa", AqaHead(c));
+  if (c.use_summary || c.use_numbers) value_ = register_module("value", ValueEmbedding(c));
+  if (c.use_summary) {
+    summary_kind_ = register_module("summary_kind", torch::nn::Embedding(kSummaryKinds, c.d_model));
+    kernel_h_ = register_module("kernel_h", torch::nn::Embedding(c.shape_buckets, c.d_model / 2));
+    kernel_w_ = register_module("kernel_w", torch::nn::Embedding(c.shape_buckets, c.d_model / 2));
+    for (auto* e : {&summary_kind_, &kernel_h_, &kernel_w_}) {
+      torch::nn::init::normal_((*e)->weight, 0.0, 0.02);
+    }
+    summary_norm_ = register_module("summary_norm",
+                                    torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.d_model})));
+  }
+  if (c.use_numbers) {
+    number_roles_ = register_buffer("number_roles", torch::zeros({c.text_vocab}, torch::kLong));
+  }
+}
+
+void ArchBertNetImpl::set_number_roles(const std::vector<int8_t>& roles) {
+  if (!config_.use_numbers) return;
+  auto r = torch::zeros({config_.text_vocab}, torch::kLong);
+  const int64_t n = std::min<int64_t>(config_.text_vocab, static_cast<int64_t>(roles.size()));
+  for (int64_t i = 0; i < n; ++i) r[i] = static_cast<int64_t>(roles[i]);
+  torch::NoGradGuard no_grad;
+  number_roles_.copy_(r);
+}
+
+torch::Tensor ArchBertNetImpl::text_values(const torch::Tensor& ids) {
+  auto roles_t = number_roles_.contiguous();
+  const int64_t* rp = roles_t.data_ptr<int64_t>();
+  std::vector<int8_t> roles(rp, rp + roles_t.numel());
+  auto c = ids.contiguous();
+  const int64_t b = c.size(0), l = c.size(1);
+  auto out = torch::empty({b, l}, torch::kDouble);
+  const int64_t* ip = c.data_ptr<int64_t>();
+  double* op = out.data_ptr<double>();
+  std::vector<int32_t> row(l);
+  for (int64_t i = 0; i < b; ++i) {
+    for (int64_t j = 0; j < l; ++j) row[j] = static_cast<int32_t>(ip[i * l + j]);
+    const auto v = number_values(row, roles);
+    std::copy(v.begin(), v.end(), op + i * l);
+  }
+  return out;  // [B, L]
+}
+
+torch::Tensor ArchBertNetImpl::summary_tokens(const GraphBatch& g) {
+  auto& ops = node_emb_->op_table();
+  auto x = summary_kind_(g.summary_kind) + value_(g.summary_value);  // [S, d]
+  auto has_op = g.summary_kind.le(static_cast<int64_t>(kKernelCount)).unsqueeze(1);
+  x = x + torch::where(has_op, ops(g.summary_op), torch::zeros_like(x));
+  auto kernel = torch::cat(
+      {kernel_h_(g.summary_kernel.select(1, 0)), kernel_w_(g.summary_kernel.select(1, 1))},
+      1);  // [S, d]
+  auto is_kernel = g.summary_kind.eq(static_cast<int64_t>(kKernelCount)).unsqueeze(1);
+  x = x + torch::where(is_kernel, kernel, torch::zeros_like(x));
+  return summary_norm_(x);  // [S, d]
 }
 
 TextEncoding ArchBertNetImpl::encode_texts(const TextBatch& t) {
   const int64_t l = t.ids.size(1);
   auto pos = torch::arange(l, torch::kLong);
-  auto x = text_norm_(tok_(t.ids) + pos_(pos).unsqueeze(0));  // [B, L, d]: M_t
+  auto e = tok_(t.ids) + pos_(pos).unsqueeze(0);  // [B, L, d]
+  if (config_.use_numbers) {
+    auto values = text_values(t.ids);  // [B, L]
+    auto is_number = values.ge(0.0).unsqueeze(-1);
+    e = e + torch::where(is_number, value_(values), torch::zeros_like(e));
+  }
+  auto x = text_norm_(e);  // [B, L, d]: M_t
   if (config_.dropout > 0 && is_training()) x = torch::dropout(x, config_.dropout, true);
   TextEncoding out;
   out.mask = t.mask;
@@ -42,11 +103,88 @@ TextEncoding ArchBertNetImpl::encode_texts(const TextBatch& t) {
 
 GraphEncoding ArchBertNetImpl::encode_graphs(const GraphBatch& g) {
   GraphEncoding out;
-  out.gat_states = gat_(node_emb_(g), g);      // [Nt, d]: M_g = GAT(E_v(V) + E_s(S), A)
-  auto padded = to_padded(out.gat_states, g);  // [G, Nmax, d]
+  out.gat_states = gat_(node_emb_(g), g);  // [Nt, d]: M_g = GAT(E_v(V) + E_s(S), A)
   out.mask = g.pad_mask;
-  out.node_states = config_.use_cross ? cross_(padded, g.pad_mask) : padded;
-  out.pooled = masked_mean(out.node_states, g.pad_mask);  // [G, d]: J_g
+  const bool summary = config_.use_summary;
+  if (!config_.use_cross && !summary) {
+    out.node_states = to_padded(out.gat_states, g);         // [G, Nmax, d]
+    out.pooled = masked_mean(out.node_states, g.pad_mask);  // [G, d]: J_g
+    return out;
+  }
+  // Token table: node states, one zero row for padding, then the summary tokens.
+  const int64_t d = config_.d_model, nt = g.total_nodes, graphs = g.graphs;
+  std::vector<torch::Tensor> table{out.gat_states, torch::zeros({1, d})};
+  if (summary) table.push_back(summary_tokens(g));
+  auto source = torch::cat(table, 0);  // [Nt + 1 + S, d]
+  // Sequence of graph i: its kept nodes (padded-view order), then its summary tokens.
+  auto pad_index = g.pad_index.contiguous();
+  const int64_t nmax = pad_index.size(1);
+  const int64_t* pi = pad_index.data_ptr<int64_t>();
+  std::vector<int64_t> len(graphs);
+  for (int64_t i = 0; i < graphs; ++i) {
+    len[i] = g.kept[i] + (summary ? g.summary_offsets[i + 1] - g.summary_offsets[i] : 0);
+  }
+  const int64_t lmax = std::max<int64_t>(1, *std::max_element(len.begin(), len.end()));
+  auto row_index = [&](int64_t i, int64_t width, int64_t* dst) {
+    for (int64_t j = 0; j < width; ++j) {
+      if (j < g.kept[i]) {
+        dst[j] = pi[i * nmax + j];
+      } else if (j < len[i]) {
+        dst[j] = nt + 1 + g.summary_offsets[i] + (j - g.kept[i]);
+      } else {
+        dst[j] = nt;  // the zero row
+      }
+    }
+  };
+  // Graphs of similar length together, at most graph_token_budget_ padded tokens per call.
+  std::vector<int64_t> order(graphs);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return len[a] < len[b]; });
+  std::vector<torch::Tensor> parts;
+  for (size_t start = 0; start < order.size();) {
+    size_t end = start + 1;
+    while (end < order.size() &&
+           static_cast<int64_t>(end + 1 - start) * len[order[end]] <= graph_token_budget_) {
+      ++end;
+    }
+    const int64_t rows = static_cast<int64_t>(end - start);
+    const int64_t width = std::max<int64_t>(1, len[order[end - 1]]);
+    std::vector<int64_t> index(rows * width);
+    std::vector<uint8_t> mask(rows * width);
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t i = order[start + r];
+      row_index(i, width, index.data() + r * width);
+      for (int64_t j = 0; j < width; ++j) mask[r * width + j] = j < len[i];
+      if (len[i] == 0) mask[r * width] = 1;  // keeps attention defined; pooled over no tokens
+    }
+    auto idx = torch::from_blob(index.data(), {rows * width}, torch::kLong).clone();
+    auto m = torch::from_blob(mask.data(), {rows, width}, torch::kUInt8).to(torch::kBool);
+    auto x = source.index_select(0, idx).reshape({rows, width, d});  // [rows, width, d]
+    if (config_.use_cross) x = cross_(x, m);
+    if (width < lmax) x = torch::cat({x, torch::zeros({rows, lmax - width, d})}, 1);
+    parts.push_back(x);  // [rows, lmax, d]
+    start = end;
+  }
+  auto inverse = torch::empty({graphs}, torch::kLong);
+  inverse.index_put_({torch::tensor(order)}, torch::arange(graphs, torch::kLong));
+  auto states = torch::cat(parts, 0).index_select(0, inverse);  // [G, lmax, d], input order
+  // Node part: the first Nmax positions (real where pad_mask).
+  auto node_states = states.narrow(1, 0, std::min(nmax, lmax));
+  if (nmax > lmax)
+    node_states = torch::cat({node_states, torch::zeros({graphs, nmax - lmax, d})}, 1);
+  out.node_states = node_states;                              // [G, Nmax, d]
+  auto node_pool = masked_mean(out.node_states, g.pad_mask);  // [G, d]
+  if (!summary) {
+    out.pooled = node_pool;
+    return out;
+  }
+  std::vector<uint8_t> smask(graphs * lmax, 0);
+  for (int64_t i = 0; i < graphs; ++i)
+    for (int64_t j = g.kept[i]; j < len[i]; ++j) smask[i * lmax + j] = 1;
+  auto summary_mask =
+      torch::from_blob(smask.data(), {graphs, lmax}, torch::kUInt8).to(torch::kBool);
+  out.pooled = 0.5 * (node_pool + masked_mean(states, summary_mask));  // [G, d]: J_g
   return out;
 }
 

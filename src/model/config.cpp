@@ -78,11 +78,14 @@ ModelConfig ModelConfig::from_json(const std::string& json_text, const std::stri
   } catch (const Error& e) {
     throw_bad_input(source, e.what());
   }
-  static const char* kKeys[] = {"preset",      "d_model",       "heads",           "layers",
-                                "gat_layers",  "gat_heads",     "ffn_dim",         "text_vocab",
-                                "text_pad_id", "max_text_len",  "max_graph_nodes", "shape_buckets",
-                                "shape_exact", "shape_max_dim", "aqa_answers",     "dropout",
-                                "use_shape",   "use_edges",     "use_cross",       "node_vocab"};
+  static const char* kKeys[] = {"preset",       "d_model",          "heads",
+                                "layers",       "gat_layers",       "gat_heads",
+                                "ffn_dim",      "text_vocab",       "text_pad_id",
+                                "max_text_len", "max_graph_nodes",  "shape_buckets",
+                                "shape_exact",  "shape_max_dim",    "aqa_answers",
+                                "dropout",      "use_shape",        "use_edges",
+                                "use_cross",    "node_vocab",       "use_summary",
+                                "use_numbers",  "value_frequencies"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (std::find_if(std::begin(kKeys), std::end(kKeys),
                      [&](const char* k) { return it.key() == k; }) == std::end(kKeys)) {
@@ -107,6 +110,13 @@ ModelConfig ModelConfig::from_json(const std::string& json_text, const std::stri
   read_key(j, "use_shape", c.use_shape, source);
   read_key(j, "use_edges", c.use_edges, source);
   read_key(j, "use_cross", c.use_cross, source);
+  // A config written by to_json (it carries node_vocab) before summary tokens and number values
+  // existed describes a network without them.
+  if (j.contains("node_vocab") && !j.contains("use_summary")) c.use_summary = false;
+  if (j.contains("node_vocab") && !j.contains("use_numbers")) c.use_numbers = false;
+  read_key(j, "use_summary", c.use_summary, source);
+  read_key(j, "use_numbers", c.use_numbers, source);
+  read_key(j, "value_frequencies", c.value_frequencies, source);
   // node_vocab is informational (written by to_json); a checkpoint made with another op
   // vocabulary cannot be used.
   if (j.contains("node_vocab")) {
@@ -143,6 +153,9 @@ std::string ModelConfig::to_json(int indent) const {
   j["use_shape"] = use_shape;
   j["use_edges"] = use_edges;
   j["use_cross"] = use_cross;
+  j["use_summary"] = use_summary;
+  j["use_numbers"] = use_numbers;
+  j["value_frequencies"] = value_frequencies;
   j["node_vocab"] = node_vocab();
   return j.dump(indent);
 }
@@ -163,6 +176,8 @@ void ModelConfig::validate(const std::string& source) const {
   }
   if (shape_max_dim <= shape_exact) fail("shape_max_dim must exceed shape_exact");
   if (aqa_answers < 0) fail("aqa_answers must be >= 0");
+  if (value_frequencies < 1 || value_frequencies > 256)
+    fail("value_frequencies must be in [1, 256]");
   if (!(dropout >= 0.0 && dropout < 1.0)) fail("dropout must be in [0, 1)");
 }
 

@@ -2,11 +2,62 @@
 // encoder); texts -> padded id tensors.
 
 #include <algorithm>
+#include <array>
+#include <map>
 
 #include "archbert/error.h"
 #include "archbert/model_torch.h"
 
 namespace archbert {
+namespace {
+
+// The summary tokens of every graph (GraphBatch::summary_*), in a fixed order: op counts by op
+// id, kernel counts by (op, kH, kW), then parameters, layers and depth.
+void add_summary(GraphBatch& b, const std::vector<const ArchGraph*>& graphs,
+                 const ModelConfig& config) {
+  std::vector<int64_t> kind, op, kernel;
+  std::vector<double> value;
+  b.summary_offsets.assign(1, 0);
+  auto push = [&](int64_t k, int64_t o, int64_t kh, int64_t kw, double v) {
+    kind.push_back(k);
+    op.push_back(o);
+    kernel.push_back(kh);
+    kernel.push_back(kw);
+    value.push_back(v);
+  };
+  for (const ArchGraph* gp : graphs) {
+    const ArchGraph& g = *gp;
+    std::map<int64_t, int64_t> ops;
+    std::map<std::array<int64_t, 3>, int64_t> kernels;
+    for (const Node& n : g.nodes) {
+      if (n.op == Op::kInput || n.op == Op::kOutput) continue;
+      ++ops[static_cast<int64_t>(n.op)];
+      if (n.kernel) {
+        ++kernels[{static_cast<int64_t>(n.op), shape_bucket((*n.kernel)[0], config),
+                   shape_bucket((*n.kernel)[1], config)}];
+      }
+    }
+    for (const auto& [o, count] : ops) push(kOpCount, o, 0, 0, static_cast<double>(count));
+    for (const auto& [key, count] : kernels)
+      push(kKernelCount, key[0], key[1], key[2], static_cast<double>(count));
+    const GraphStats stats = g.stats();
+    int64_t layers = 0;
+    for (const auto& [cls, count] : stats.inventory) layers += count;
+    const int64_t none = ModelConfig::node_pad_id();
+    push(kParamCount, none, 0, 0, static_cast<double>(g.params));
+    push(kLayerCount, none, 0, 0, static_cast<double>(layers));
+    push(kDepth, none, 0, 0, static_cast<double>(stats.depth));
+    b.summary_offsets.push_back(static_cast<int64_t>(kind.size()));
+  }
+  const int64_t s = static_cast<int64_t>(kind.size());
+  auto lt = torch::TensorOptions().dtype(torch::kLong);
+  b.summary_kind = torch::from_blob(kind.data(), {s}, lt).clone();
+  b.summary_op = torch::from_blob(op.data(), {s}, lt).clone();
+  b.summary_kernel = torch::from_blob(kernel.data(), {s, 2}, lt).clone();
+  b.summary_value = torch::from_blob(value.data(), {s}, torch::kDouble).clone();
+}
+
+}  // namespace
 
 GraphBatch make_graph_batch(const std::vector<const ArchGraph*>& graphs,
                             const ModelConfig& config) {
@@ -48,6 +99,7 @@ GraphBatch make_graph_batch(const std::vector<const ArchGraph*>& graphs,
     }
     kept[gi] = cap_graph_nodes(g, config.max_graph_nodes);
     b.capped.push_back(kept[gi].size() < g.nodes.size());
+    b.kept.push_back(static_cast<int64_t>(kept[gi].size()));
     nmax = std::max<int64_t>(nmax, static_cast<int64_t>(kept[gi].size()));
   }
   // Padded view: slot (g, j) -> global node, or `total` (a zero row appended by to_padded).
@@ -71,6 +123,7 @@ GraphBatch make_graph_batch(const std::vector<const ArchGraph*>& graphs,
   b.node_graph = torch::from_blob(node_graph.data(), {total}, lt).clone();
   b.pad_index = torch::from_blob(pad_index.data(), {b.graphs, nmax}, lt).clone();
   b.pad_mask = torch::from_blob(pad_mask.data(), {b.graphs, nmax}, bt).to(torch::kBool);
+  if (config.use_summary) add_summary(b, graphs, config);
   return b;
 }
 

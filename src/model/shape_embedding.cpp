@@ -1,4 +1,6 @@
-// E_v(V) + E_s(S): node-op embedding plus the bucketed shape embedding.
+// E_v(V) + E_s(S): node-op embedding plus the bucketed shape embedding; the value embedding.
+
+#include <cmath>
 
 #include "archbert/model_torch.h"
 
@@ -28,6 +30,27 @@ torch::Tensor NodeEmbeddingImpl::forward(const GraphBatch& b) {
   auto shape = torch::where(b.has_shape.unsqueeze(1), shaped, no_shape_.unsqueeze(0));
   shape = torch::where(b.shape_hidden.unsqueeze(1), mask_shape_.unsqueeze(0), shape);
   return x + shape;
+}
+
+}  // namespace archbert
+
+namespace archbert {
+
+ValueEmbeddingImpl::ValueEmbeddingImpl(const ModelConfig& c) {
+  const int64_t f = c.value_frequencies;
+  // Periods (in decades of 1 + v) from 32 down to 0.01, geometric.
+  auto k = torch::arange(f, torch::kDouble) / std::max<int64_t>(1, f - 1);  // [F] in [0, 1]
+  auto period = 32.0 * torch::pow(torch::full({f}, 0.01 / 32.0, torch::kDouble), k);
+  omega_ = register_buffer("omega", (2.0 * M_PI / period).to(torch::kFloat));
+  proj_ = register_module("proj", torch::nn::Linear(2 * f, c.d_model));
+}
+
+torch::Tensor ValueEmbeddingImpl::forward(const torch::Tensor& values) {
+  // Angles in double: at the shortest period a float's rounding would matter.
+  auto x = torch::log10(1.0 + values.to(torch::kDouble).clamp_min(0.0));
+  auto angle = x.unsqueeze(-1) * omega_.to(torch::kDouble);  // [..., F]
+  auto features = torch::cat({torch::sin(angle), torch::cos(angle)}, -1).to(torch::kFloat);
+  return proj_(features);  // [..., d]
 }
 
 }  // namespace archbert

@@ -387,9 +387,12 @@ TrainReport train_pretrain(const TrainOptions& o) {
     config.use_shape = config.use_shape && o.use_shape;
     config.use_edges = config.use_edges && o.use_edges;
     config.use_cross = config.use_cross && o.use_cross;
+    config.use_summary = config.use_summary && o.use_summary;
+    config.use_numbers = config.use_numbers && o.use_numbers;
     config.validate(o.config_path.empty() ? "preset " + o.preset : o.config_path);
     torch::manual_seed(o.seed);
     net = ArchBertNet(config);
+    net->set_number_roles(number_roles(tok));
     if (!o.word_vectors.empty()) {
       EmbeddingCoverage cov;
       std::vector<float> init =
