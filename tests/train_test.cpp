@@ -141,11 +141,40 @@ TEST_F(TrainTest, AblationFlagsAreStoredInTheConfig) {
   o.use_edges = false;
   o.use_cross = false;
   o.use_mam = false;
+  o.use_summary = false;
+  o.use_numbers = false;
   train_pretrain(o);
   ArchBertModel m = ArchBertModel::load(out / "m.ckpt");
   EXPECT_FALSE(m.config().use_shape);
   EXPECT_FALSE(m.config().use_edges);
   EXPECT_FALSE(m.config().use_cross);
+  EXPECT_FALSE(m.config().use_summary);
+  EXPECT_FALSE(m.config().use_numbers);
+}
+
+TEST_F(TrainTest, NumberRolesComeFromTheTrainedTokenizer) {
+  TempDir out;
+  TrainOptions o = options(out / "m.ckpt");
+  o.epochs = 1;
+  o.max_steps = 1;
+  train_pretrain(o);
+  ArchBertModel m = ArchBertModel::load(out / "m.ckpt");
+  ASSERT_TRUE(m.config().use_numbers);
+  const Tokenizer tok = Tokenizer::from_json(m.meta().tokenizer_json);
+  auto& net = torch_net(m);
+  torch::Tensor roles;
+  for (const auto& b : net->named_buffers()) {
+    if (b.key() == "number_roles") roles = b.value();
+  }
+  ASSERT_TRUE(roles.defined());
+  const auto want = number_roles(tok);
+  ASSERT_EQ(roles.numel(), static_cast<int64_t>(want.size()));
+  int digits = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(roles[i].item<int64_t>(), want[i]) << tok.piece(static_cast<int32_t>(i));
+    digits += want[i] >= 1 && want[i] <= 20;
+  }
+  EXPECT_EQ(digits, 20);  // "0".."9" and "##0".."##9"
 }
 
 TEST_F(TrainTest, BadInputNamesTheProblem) {
