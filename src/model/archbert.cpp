@@ -169,11 +169,8 @@ GraphEncoding ArchBertNetImpl::encode_graphs(const GraphBatch& g) {
   auto inverse = torch::empty({graphs}, torch::kLong);
   inverse.index_put_({torch::tensor(order)}, torch::arange(graphs, torch::kLong));
   auto states = torch::cat(parts, 0).index_select(0, inverse);  // [G, lmax, d], input order
-  // Node part: the first Nmax positions (real where pad_mask).
-  auto node_states = states.narrow(1, 0, std::min(nmax, lmax));
-  if (nmax > lmax)
-    node_states = torch::cat({node_states, torch::zeros({graphs, nmax - lmax, d})}, 1);
-  out.node_states = node_states;                              // [G, Nmax, d]
+  // Node part: the first Nmax positions (real where pad_mask; Nmax <= lmax).
+  out.node_states = states.narrow(1, 0, nmax);                // [G, Nmax, d]
   auto node_pool = masked_mean(out.node_states, g.pad_mask);  // [G, d]
   if (!summary) {
     out.pooled = node_pool;

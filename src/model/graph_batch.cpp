@@ -5,6 +5,7 @@
 #include <array>
 #include <map>
 
+#include "archbert/descriptions.h"
 #include "archbert/error.h"
 #include "archbert/model_torch.h"
 
@@ -41,11 +42,9 @@ void add_summary(GraphBatch& b, const std::vector<const ArchGraph*>& graphs,
     for (const auto& [key, count] : kernels)
       push(kKernelCount, key[0], key[1], key[2], static_cast<double>(count));
     const GraphStats stats = g.stats();
-    int64_t layers = 0;
-    for (const auto& [cls, count] : stats.inventory) layers += count;
     const int64_t none = ModelConfig::node_pad_id();
     push(kParamCount, none, 0, 0, static_cast<double>(g.params));
-    push(kLayerCount, none, 0, 0, static_cast<double>(layers));
+    push(kLayerCount, none, 0, 0, static_cast<double>(total_layers(stats)));  // as texts count
     push(kDepth, none, 0, 0, static_cast<double>(stats.depth));
     b.summary_offsets.push_back(static_cast<int64_t>(kind.size()));
   }
