@@ -11,13 +11,9 @@ cd "$(dirname "$0")/.."
 work="${1:-/tmp/archbert-train}"
 steps="${2:-120}"
 ab=build/archbert
+source scripts/small-recipe.sh
+recipe_data "$work"
 mkdir -p "$work/ablations"
-[[ -f "$work/an-train/manifest.json" ]] ||
-  "$ab" data autonet --split train --count 10000 --seed 1 --out "$work/an-train"
-[[ -f "$work/an-val/manifest.json" ]] ||
-  "$ab" data autonet --split val --count 1000 --seed 1 --out "$work/an-val"
-[[ -f "$work/zoo/manifest.json" ]] || "$ab" data zoo --out "$work/zoo"
-vectors="$(tools/fetch_word_vectors.sh)"
 args=()
 for name in full no-shape no-edges no-mam no-cross no-summary; do
   out="$work/ablations/$name.ckpt"
@@ -28,9 +24,8 @@ for name in full no-shape no-edges no-mam no-cross no-summary; do
       no-summary) flags=(--no-summary --no-numbers) ;;
       *) flags=("--$name") ;;
     esac
-    "$ab" train pretrain --data "$work/an-train" "$work/an-val" "$work/zoo" --out "$out" \
-      --epochs 1 --max-steps "$steps" --acd-weight 1 --acd-pairs 4 --word-vectors "$vectors" \
-      --seed 0 "${flags[@]}" 2> "$work/ablations/$name.log"
+    "$ab" train pretrain --data "${recipe_data_dirs[@]}" --out "$out" --epochs 1 \
+      --max-steps "$steps" "${recipe_options[@]}" "${flags[@]}" 2> "$work/ablations/$name.log"
     "$ab" train tune-threshold --ckpt "$out" --data "$work/zoo" --task ar
     rm -f "$out.optim"
   fi

@@ -8,14 +8,8 @@ cd "$(dirname "$0")/.."
 work="${1:-/tmp/archbert-train}"
 out="${2:-$work/archbert-small.ckpt}"
 ab=build/archbert
-mkdir -p "$work"
-[[ -f "$work/an-train/manifest.json" ]] ||
-  "$ab" data autonet --split train --count 10000 --seed 1 --out "$work/an-train"
-[[ -f "$work/an-val/manifest.json" ]] ||
-  "$ab" data autonet --split val --count 1000 --seed 1 --out "$work/an-val"
-[[ -f "$work/zoo/manifest.json" ]] || "$ab" data zoo --out "$work/zoo"
-vectors="$(tools/fetch_word_vectors.sh)"
-"$ab" train pretrain --data "$work/an-train" "$work/an-val" "$work/zoo" --out "$out" \
-  --epochs 2 --acd-weight 1 --acd-pairs 4 --word-vectors "$vectors" --seed 0
+source scripts/small-recipe.sh
+recipe_data "$work"
+"$ab" train pretrain --data "${recipe_data_dirs[@]}" --out "$out" --epochs 2 "${recipe_options[@]}"
 # AR threshold from the Zoo validation split (real models are what users ask about).
 "$ab" train tune-threshold --ckpt "$out" --data "$work/zoo" --task ar
