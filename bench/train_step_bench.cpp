@@ -72,14 +72,14 @@ ArchGraph make_graph(uint32_t seed, int nodes) {
 }
 
 // Forward FLOPs of one pre-LN encoder layer over sequences of the given real lengths.
-double encoder_flops(const ModelConfig& c, const std::vector<int64_t>& lengths, int64_t layers) {
+double encoder_flops(const ModelConfig& c, const std::vector<int64_t>& lengths) {
   const double d = static_cast<double>(c.d_model), f = static_cast<double>(c.ffn_dim);
   double total = 0;
   for (int64_t l : lengths) {
     total += l * (2 * 4 * d * d + 2 * 2 * d * f)        // qkv + out projections, FFN
              + 2 * 2 * static_cast<double>(l) * l * d;  // QK^T and attn·V over real keys
   }
-  return total * layers;
+  return total * c.layers;
 }
 
 }  // namespace
@@ -164,19 +164,8 @@ int main(int argc, char** argv) {
     total_edges += gs[i].edges.size();
   }
   const double d = static_cast<double>(c.d_model);
-  double fwd = encoder_flops(c, text_lengths, c.layers);
-  if (c.use_cross) fwd += encoder_flops(c, graph_lengths, c.layers);
-  if (c.use_matcher) {
-    // [CLS] + the text's tokens + its graph's matcher tokens (node mean + summary tokens).
-    std::vector<int64_t> pair_lengths;
-    for (size_t k = 0; k < ids.size(); ++k) {
-      const int64_t g = text_graph[k];
-      const int64_t summary =
-          c.use_summary ? probe.summary_offsets[g + 1] - probe.summary_offsets[g] : 0;
-      pair_lengths.push_back(1 + text_lengths[k] + 1 + summary);
-    }
-    fwd += encoder_flops(c, pair_lengths, c.matcher_layers);
-  }
+  double fwd = encoder_flops(c, text_lengths);
+  if (c.use_cross) fwd += encoder_flops(c, graph_lengths);
   fwd += c.gat_layers * (total_nodes * (2 * 3 * d * d + 2 * d * d) +
                          (total_nodes + 2.0 * total_edges) * 2 * d);  // projections + messages
   fwd += kept * (2 * d * d + 2 * d * ModelConfig::node_vocab());      // MAM head
@@ -203,7 +192,6 @@ int main(int argc, char** argv) {
     opt.zero_grad();
     auto out = net->forward_pairs(batch, tb, tg);
     auto loss = sim_loss(out.cosine, yt) + 0.05 * mam_loss(out.mam_logits, targets, batch);
-    if (c.use_matcher) loss = loss + torch::binary_cross_entropy_with_logits(out.match_logits, yt);
     const float lv = loss.item<float>();
     const double t_fwd = seconds_since(t1);
     auto t2 = std::chrono::steady_clock::now();

@@ -22,7 +22,6 @@ CommandRunner add_eval_commands(CLI::App& app, const GlobalOptions&) {
     bool json = false;
     int64_t limit = 0;
     uint64_t seed = 0;
-    int rerank = 50;
   };
   auto s = std::make_shared<State>();
   s->cmd = app.add_subcommand(
@@ -47,10 +46,6 @@ CommandRunner add_eval_commands(CLI::App& app, const GlobalOptions&) {
   cmd->add_option("--limit", s->limit, "Evaluate only the first N samples (search: queries)")
       ->check(CLI::Range(int64_t(0), int64_t(1) << 40));
   cmd->add_option("--seed", s->seed, "Seed of the graph-blind permutation (default 0)");
-  cmd->add_option("--rerank", s->rerank,
-                  "search: re-rank the best N by cosine with the statement matcher (default 50; "
-                  "0: cosine only)")
-      ->check(CLI::Range(0, 1000000));
   cmd->add_option("--unimodal-ckpt", s->unimodal,
                   "ACD/BACD: also evaluate this graph-only checkpoint as the uni-modal baseline");
   cmd->add_flag("--json", s->json, "Write JSON");
@@ -66,7 +61,6 @@ CommandRunner add_eval_commands(CLI::App& app, const GlobalOptions&) {
     if (s->threshold_option->count() > 0) o.threshold = s->threshold;
     o.limit = s->limit;
     o.seed = s->seed;
-    o.rerank = s->rerank;
     if (unimodal) o.unimodal = &*unimodal;
     if (s->task == "search") {
       if (unimodal)

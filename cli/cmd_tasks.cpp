@@ -34,7 +34,6 @@ struct TaskOptions {
   int top = 5;
   std::vector<std::string> models;
   bool no_cache = false;
-  int rerank = 50;
 };
 
 void print_warnings(const std::vector<std::string>& warnings) {
@@ -134,14 +133,11 @@ void run_search(const TaskOptions& o, const GlobalOptions& g) {
   SearchOptions so;
   so.import = import_options(g);
   so.use_cache = !o.no_cache;
-  so.rerank = o.rerank;
   SearchResult r = search(m, o.query, o.top, o.models, so);
   print_warnings(r.warnings);
   if (o.json) {
     json results = json::array();
-    for (const SearchHit& h : r.results)
-      results.push_back(
-          {{"name", h.name}, {"score", h.score}, {"cosine", h.cosine}, {"reranked", h.reranked}});
+    for (const SearchHit& h : r.results) results.push_back({{"name", h.name}, {"score", h.score}});
     json j = {{"results", results},
               {"candidates", r.candidates},
               {"cache", cache_use_name(r.cache)},
@@ -171,7 +167,7 @@ CommandRunner add_task_commands(CLI::App& app, const GlobalOptions& global) {
   auto o = std::make_shared<TaskOptions>();
 
   auto* reason_cmd =
-      app.add_subcommand("reason", "Is a statement true of an architecture? (AR: score >= τ)");
+      app.add_subcommand("reason", "Is a statement true of an architecture? (AR: cosine >= τ)");
   reason_cmd->add_option("source", o->reason_source, "Model file or folder, or zoo name")
       ->required();
   reason_cmd->add_option("statement", o->statement, "Statement about the architecture")->required();
@@ -199,11 +195,6 @@ CommandRunner add_task_commands(CLI::App& app, const GlobalOptions& global) {
   search_cmd->add_option("--top", o->top, "How many results (default 5)");
   search_cmd->add_option("--models", o->models,
                          "Search these model files/zoo names instead of the whole zoo");
-  search_cmd
-      ->add_option("--rerank", o->rerank,
-                   "Re-rank the best N by cosine with the statement matcher (default 50; 0: "
-                   "cosine only)")
-      ->check(CLI::Range(0, 1000000));
   search_cmd->add_flag("--no-cache", o->no_cache,
                        "Do not read or write the zoo embedding cache (~/.cache/archbert)");
   add_ckpt_json(search_cmd, *o);

@@ -45,9 +45,6 @@ CommandRunner add_train_commands(CLI::App& app, const GlobalOptions& global) {
   pre->add_option("--acd-pairs", o->acd_pairs,
                   "Extra balanced Zoo ACD pairs per step (with --acd-weight)")
       ->check(CLI::Range(0, 1024));
-  pre->add_option("--match-weight", o->match_weight,
-                  "Weight of the statement matcher's binary cross-entropy")
-      ->check(CLI::Range(0.0, 100.0));
   pre->add_option("--contrastive-weight", o->contrastive_weight,
                   "Weight of an in-batch InfoNCE term over positive descriptions (0: off)");
   pre->add_option("--paraphrase", o->paraphrase_rate, "WordNet synonym replacement rate (0: off)")
@@ -76,9 +73,6 @@ CommandRunner add_train_commands(CLI::App& app, const GlobalOptions& global) {
   pre->add_flag(
       "--no-numbers", [o](int64_t) { o->use_numbers = false; },
       "Ablation: numbers in text get no value embedding");
-  pre->add_flag(
-      "--no-matcher", [o](int64_t) { o->use_matcher = false; },
-      "No statement matcher: AR is scored by cos(J_t, J_g) alone (the paper's scoring)");
   pre->add_flag(
       "--quiet", [o](int64_t) { o->progress = false; }, "No progress output");
   // tune-threshold: re-tune τ of a trained checkpoint on a dataset's validation split.

@@ -30,8 +30,7 @@ using nlohmann::json;
 using testing_support::TempDir;
 
 // A tiny untrained model whose tokenizer is trained on `corpus`.
-LoadedModel tiny_model(const std::vector<std::string>& corpus, uint64_t seed = 1,
-                       bool matcher = true) {
+LoadedModel tiny_model(const std::vector<std::string>& corpus, uint64_t seed = 1) {
   TokenizerTrainOptions to;
   to.vocab_size = 300;
   to.min_frequency = 1;
@@ -39,7 +38,6 @@ LoadedModel tiny_model(const std::vector<std::string>& corpus, uint64_t seed = 1
   ModelConfig c = ModelConfig::from_preset("tiny");
   c.text_vocab = tok.size();
   c.text_pad_id = Tokenizer::kPad;
-  c.use_matcher = matcher;
   LoadedModel m{"tiny", ArchBertModel::create(c, seed), tok, 0.5, 0.5};
   m.model.meta().tokenizer_json = tok.to_json();
   return m;
@@ -120,38 +118,24 @@ TEST_F(AutoNetEval, ArCountsAndRanges) {
   EXPECT_GE(neg, 140);
 }
 
-// The AR score of one (text, graph) pair through the model API: the matcher's probability, or
-// cos(J_t, J_g) for a model without a matcher.
-double ar_score(const LoadedModel& m, const std::vector<int32_t>& ids, const ArchGraph& g) {
-  if (!m.model.config().use_matcher) return m.model.similarity({ids}, {&g})[0][0];
-  std::vector<GraphTokens> tokens;
-  m.model.embed_graphs({&g}, 16, &tokens);
-  return m.model.match_scores({ids}, {&tokens[0]}).at(0);
-}
-
-TEST_F(AutoNetEval, ScoresArePairScoresAndGraphBlindUsesPermutedGraphs) {
-  std::vector<std::string> corpus;
-  for (const ArSample& s : read_ar_samples(dir_->file("texts.jsonl"))) corpus.push_back(s.text);
-  const LoadedModel cosine = tiny_model(corpus, 1, /*matcher=*/false);
-  for (const LoadedModel* m : {static_cast<const LoadedModel*>(model_), &cosine}) {
-    const BinaryEvalReport r = evaluate_ar(*m, dir_->str(), {});
-    EXPECT_EQ(r.score.rfind(m == model_ ? "matcher" : "cos", 0), 0u) << r.score;
-    // Every sample's graph is replaced (a derangement of the 20 graphs).
-    EXPECT_EQ(r.graph_blind_changed, 200);
-    const std::vector<ArSample> samples = read_ar_samples(dir_->file("texts.jsonl"));
-    const std::vector<ArchGraph> graphs = read_graph_store(dir_->file("graphs.bin"));
-    const std::vector<int64_t> perm = graph_blind_permutation(20, 0);  // graphs 0..19 are all used
-    int differ = 0;
-    for (size_t i = 0; i < samples.size(); i += 17) {
-      const auto ids = encode_texts(*m, {samples[i].text});
-      const int64_t g = samples[i].graph, gb = perm[static_cast<size_t>(g)];
-      ASSERT_NE(g, gb);
-      EXPECT_NEAR(r.scores[i], ar_score(*m, ids[0], graphs[g]), 1e-4) << i;
-      EXPECT_NEAR(r.graph_blind_scores[i], ar_score(*m, ids[0], graphs[gb]), 1e-4) << i;
-      differ += std::abs(r.scores[i] - r.graph_blind_scores[i]) > 1e-6;
-    }
-    EXPECT_GT(differ, 0);
+TEST_F(AutoNetEval, ScoresAreCosinesAndGraphBlindUsesPermutedGraphs) {
+  const BinaryEvalReport r = evaluate_ar(*model_, dir_->str(), {});
+  // Every sample's graph is replaced (a derangement of the 20 graphs).
+  EXPECT_EQ(r.graph_blind_changed, 200);
+  const std::vector<ArSample> samples = read_ar_samples(dir_->file("texts.jsonl"));
+  const std::vector<ArchGraph> graphs = read_graph_store(dir_->file("graphs.bin"));
+  const std::vector<int64_t> perm = graph_blind_permutation(20, 0);  // graphs 0..19 are all used
+  int differ = 0;
+  for (size_t i = 0; i < samples.size(); i += 17) {
+    const auto ids = encode_texts(*model_, {samples[i].text});
+    const int64_t g = samples[i].graph, gb = perm[static_cast<size_t>(g)];
+    ASSERT_NE(g, gb);
+    const auto s = model_->model.similarity(ids, {&graphs[g], &graphs[gb]});
+    EXPECT_NEAR(r.scores[i], s[0][0], 1e-4) << i;
+    EXPECT_NEAR(r.graph_blind_scores[i], s[0][1], 1e-4) << i;
+    differ += std::abs(r.scores[i] - r.graph_blind_scores[i]) > 1e-6;
   }
+  EXPECT_GT(differ, 0);
 }
 
 TEST_F(AutoNetEval, Deterministic) {

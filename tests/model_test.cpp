@@ -226,8 +226,7 @@ TEST(Model, EveryParameterGetsAGradient) {
   auto tg = torch::tensor({0, 0, 1, 1, 2, 2}, torch::kLong);
   auto y = torch::tensor({1.f, 0.f, 1.f, 0.f, 1.f, 0.f});
   auto out = net->forward_pairs(batch, tb, tg);
-  auto loss = sim_loss(out.cosine, y) + 0.05 * mam_loss(out.mam_logits, targets, batch) +
-              torch::binary_cross_entropy_with_logits(out.match_logits, y);
+  auto loss = sim_loss(out.cosine, y) + 0.05 * mam_loss(out.mam_logits, targets, batch);
   loss.backward();
   for (const auto& p : net->named_parameters()) {
     ASSERT_TRUE(p.value().grad().defined()) << p.key();
@@ -331,80 +330,6 @@ TEST(Model, ChunkedTextEncodingMatchesOneBatchAndKeepsOrder) {
   auto a = net->forward_pairs(batch, make_text_batch(texts, c), tg);
   auto b = net->forward_pairs(batch, texts, tg, 3);
   EXPECT_LT((a.cosine - b.cosine).abs().max().item<float>(), 1e-5);
-  ASSERT_TRUE(a.match_logits.defined() && b.match_logits.defined());
-  EXPECT_LT((a.match_logits - b.match_logits).abs().max().item<float>(), 1e-4);
-}
-
-// The matcher's score of a (statement, graph) pair does not depend on what else is in the
-// batch: longer texts and larger graphs beside it are padding-masked.
-TEST(Matcher, PairScoreIndependentOfBatch) {
-  ModelConfig c = ModelConfig::from_preset("small");
-  c.text_vocab = 64;
-  c.max_text_len = 16;
-  auto model = ArchBertModel::create(c, 21);
-  ArchGraph small = make_graph(30, 3), big = make_graph(31, 40);
-  const auto t = make_text(5, 3, c.text_vocab), long_t = make_text(6, 15, c.text_vocab);
-  std::vector<GraphTokens> one, two;
-  model.embed_graphs({&small}, 16, &one);
-  model.embed_graphs({&big, &small}, 16, &two);
-  ASSERT_EQ(one.size(), 1u);
-  ASSERT_EQ(two.size(), 2u);
-  EXPECT_EQ(one[0].tokens, two[1].tokens);
-  EXPECT_GT(two[0].tokens, 1);  // node mean + summary tokens
-  const auto alone = model.match_scores({t}, {&one[0]});
-  const auto batched = model.match_scores({long_t, t, t}, {&two[0], &two[1], &two[0]});
-  ASSERT_EQ(batched.size(), 3u);
-  EXPECT_NEAR(alone[0], batched[1], 1e-5);
-  EXPECT_GT(alone[0], 0.f);
-  EXPECT_LT(alone[0], 1.f);
-  // The training forward gives the same logit.
-  auto& net = torch_net(model);
-  torch::NoGradGuard ng;
-  net->eval();
-  auto out = net->forward_pairs(make_graph_batch({&big, &small}, c), {long_t, t},
-                                torch::tensor({0, 1}), 64);
-  EXPECT_NEAR(torch::sigmoid(out.match_logits[1]).item<float>(), alone[0], 1e-5);
-}
-
-// A tiny matcher learns, for each statement, which of two graphs it is true of.
-TEST(Matcher, TinyMatcherSeparatesTrueFromFalsePairs) {
-  torch::manual_seed(22);
-  ModelConfig c = tiny();
-  ArchBertNet net(c);
-  std::vector<ArchGraph> gs;
-  for (int i = 0; i < 10; ++i) gs.push_back(make_graph(200 + i, 3 + i % 5));
-  std::vector<const ArchGraph*> ptrs;
-  for (auto& g : gs) ptrs.push_back(&g);
-  auto batch = make_graph_batch(ptrs, c);
-  std::vector<std::vector<int32_t>> texts;
-  std::vector<int64_t> tg;
-  std::vector<float> y;
-  for (int i = 0; i < 10; ++i) {
-    for (int j : {i, (i + 3) % 10}) {
-      texts.push_back(make_text(i, 6, c.text_vocab));
-      tg.push_back(j);
-      y.push_back(j == i ? 1.f : 0.f);
-    }
-  }
-  auto tgt = torch::tensor(tg, torch::kLong);
-  auto yt = torch::tensor(y);
-  torch::optim::AdamW opt(net->parameters(), torch::optim::AdamWOptions(3e-3).weight_decay(0));
-  float loss_value = 1;
-  int step = 0;
-  for (; step < 400 && loss_value >= 0.02f; ++step) {
-    opt.zero_grad();
-    auto out = net->forward_pairs(batch, texts, tgt, 8);
-    auto loss = torch::binary_cross_entropy_with_logits(out.match_logits, yt);
-    loss.backward();
-    opt.step();
-    loss_value = loss.item<float>();
-  }
-  EXPECT_LT(loss_value, 0.02f) << "after " << step << " steps";
-  net->eval();
-  torch::NoGradGuard ng;
-  auto p = torch::sigmoid(net->forward_pairs(batch, texts, tgt, 8).match_logits);
-  for (int64_t k = 0; k < p.size(0); ++k)
-    EXPECT_EQ(p[k].item<float>() > 0.5f, y[k] > 0.5f) << "pair " << k;
 }
 
 TEST(Summary, TokensCountTheWholeGraph) {
@@ -551,25 +476,13 @@ TEST(ModelConfig, ConfigsWrittenBeforeSummaryTokensLoadWithout) {
   j.erase("use_summary");
   j.erase("use_numbers");
   j.erase("value_frequencies");
-  j.erase("use_matcher");
-  j.erase("matcher_layers");
   auto old = ModelConfig::from_json(j.dump());
   EXPECT_FALSE(old.use_summary);
   EXPECT_FALSE(old.use_numbers);
-  EXPECT_FALSE(old.use_matcher);
   // A hand-written config (no node_vocab) gets the preset's defaults.
   auto fresh = ModelConfig::from_json(R"({"preset":"small"})");
   EXPECT_TRUE(fresh.use_summary);
   EXPECT_TRUE(fresh.use_numbers);
-  EXPECT_TRUE(fresh.use_matcher);
-  // A network without a matcher says so instead of scoring.
-  ModelConfig none = tiny();
-  none.use_matcher = false;
-  auto model = ArchBertModel::create(none, 1);
-  ArchGraph g = make_graph(14, 3);
-  std::vector<GraphTokens> tokens;
-  EXPECT_THROW(model.embed_graphs({&g}, 16, &tokens), Error);
-  EXPECT_THROW(model.match_scores({make_text(1, 3, 64)}, {}), Error);
 }
 
 TEST(Model, AblationsRun) {
@@ -604,10 +517,6 @@ TEST(Checkpoint, SaveLoadGivesIdenticalOutputs) {
   EXPECT_EQ(model.embed_graphs({&g}), loaded.embed_graphs({&g}));
   auto t = make_text(3, 5, c.text_vocab);
   EXPECT_EQ(model.embed_texts({t}), loaded.embed_texts({t}));
-  std::vector<GraphTokens> ta, tb;
-  model.embed_graphs({&g}, 16, &ta);
-  loaded.embed_graphs({&g}, 16, &tb);
-  EXPECT_EQ(model.match_scores({t}, {&ta[0]}), loaded.match_scores({t}, {&tb[0]}));
   EXPECT_FALSE(fs::exists(path + ".tmp." + std::to_string(::getpid())));
 }
 

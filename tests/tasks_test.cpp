@@ -105,8 +105,7 @@ ArchGraph chain_graph(const std::string& name, int blocks, int extra_other = 0,
 struct World {
   TempDir dir;
   Tokenizer tok;
-  std::string ckpt;         // tiny model with a statement matcher
-  std::string cosine_ckpt;  // the same without one: AR by cos(J_t, J_g)
+  std::string ckpt;
   std::vector<std::string> graph_files;
   std::string data;  // an ARCHBERT_DATA folder holding a small zoo
 
@@ -117,7 +116,6 @@ struct World {
     to.max_length = 16;
     tok = train_tokenizer(corpus(), to);
     ckpt = save_checkpoint("model.ckpt", "0.25", "0.75");
-    cosine_ckpt = save_checkpoint("cosine.ckpt", "0.25", "0.75", true, /*matcher=*/false);
     const std::vector<ArchGraph> gs = {chain_graph("net_a", 2), chain_graph("net_b", 4),
                                        chain_graph("net_c", 3, 0, Op::kGelu),
                                        chain_graph("net_d", 1, 2, Op::kSigmoid)};
@@ -139,10 +137,8 @@ struct World {
 
   // A tiny checkpoint with our tokenizer; thresholds as given ("" = not stored).
   std::string save_checkpoint(const std::string& file, const std::string& ar,
-                              const std::string& acd, bool with_tokenizer = true,
-                              bool matcher = true) {
+                              const std::string& acd, bool with_tokenizer = true) {
     ModelConfig c = ModelConfig::from_preset("tiny");
-    c.use_matcher = matcher;
     c.text_vocab = tok.size();
     c.text_pad_id = Tokenizer::kPad;
     c.max_graph_nodes = 24;
@@ -164,17 +160,6 @@ World& world() {
 const LoadedModel& model() {
   static LoadedModel m = load_model(world().ckpt);
   return m;
-}
-const LoadedModel& cosine_model() {
-  static LoadedModel m = load_model(world().cosine_ckpt);
-  return m;
-}
-
-// The matcher's probability for (text, graph), computed through the model API.
-double matcher_score(const LoadedModel& m, const std::string& text, const ArchGraph& g) {
-  std::vector<GraphTokens> tokens;
-  m.model.embed_graphs({&g}, 16, &tokens);
-  return m.model.match_scores(encode_texts(m, {text}), {&tokens[0]}).at(0);
 }
 
 // Sets an environment variable for one scope.
@@ -302,20 +287,12 @@ TEST(TasksEncodeTexts, RejectsEmptyAndInvalidText) {
 
 // --- reason / clone / embed -------------------------------------------------------------------
 
-TEST(TasksReason, ScoreIsTheMatcherOrTheCosine) {
+TEST(TasksReason, ScoreIsCosineOfEmbeddings) {
   const ArchGraph g = chain_graph("net_a", 2);
   const std::string s = "a convolutional network with batch normalization";
-  // Without a matcher: cos(J_t, J_g).
-  ReasonResult c = reason(cosine_model(), g, s);
-  EXPECT_NEAR(c.score,
-              cosine_similarity(embed_text(cosine_model(), s), embed_graph(cosine_model(), g)),
-              1e-5);
-  EXPECT_EQ(c.correct, c.score >= 0.25);
-  // With one: its probability.
   ReasonResult r = reason(model(), g, s);
-  EXPECT_NEAR(r.score, matcher_score(model(), s, g), 1e-5);
-  EXPECT_GT(r.score, 0.0);
-  EXPECT_LT(r.score, 1.0);
+  const double cos = cosine_similarity(embed_text(model(), s), embed_graph(model(), g));
+  EXPECT_NEAR(r.score, cos, 1e-5);
   EXPECT_DOUBLE_EQ(r.threshold, 0.25);
   EXPECT_EQ(r.correct, r.score >= 0.25);
   EXPECT_TRUE(r.warnings.empty()) << r.warnings[0];
@@ -391,9 +368,7 @@ TEST(TasksWarnings, OtherNodesCappedGraphsAndUnknownWords) {
 TEST(TasksSearch, RanksExplicitCandidates) {
   const auto& files = world().graph_files;
   const std::string q = "a deep residual network with bottleneck blocks";
-  SearchOptions cosine_only;
-  cosine_only.rerank = 0;
-  SearchResult r = search(model(), q, 2, files, cosine_only);
+  SearchResult r = search(model(), q, 2, files);
   EXPECT_EQ(r.candidates, 4);
   EXPECT_EQ(r.cache, CacheUse::kOff);
   ASSERT_EQ(r.results.size(), 2u);
@@ -407,28 +382,10 @@ TEST(TasksSearch, RanksExplicitCandidates) {
   std::sort(all.rbegin(), all.rend());
   EXPECT_NEAR(r.results[0].score, all[0], 1e-5);
   EXPECT_NEAR(r.results[1].score, all[1], 1e-5);
-  EXPECT_FALSE(r.results[0].reranked);
-
-  // Re-ranking the best 3 by the matcher: those 3 come first, ordered by its probability; the
-  // fourth keeps its cosine.
-  SearchOptions three;
-  three.rerank = 3;
-  SearchResult m = search(model(), q, 10, files, three);
-  ASSERT_EQ(m.results.size(), 4u);
-  for (size_t i = 0; i < 4; ++i) {
-    EXPECT_EQ(m.results[i].reranked, i < 3) << i;
-    const ArchGraph g = load_graph(m.results[i].name);
-    EXPECT_NEAR(m.results[i].cosine, cosine_similarity(jq, embed_graph(model(), g)), 1e-5);
-    if (i < 3) {
-      EXPECT_NEAR(m.results[i].score, matcher_score(model(), q, g), 1e-5);
-      if (i > 0) EXPECT_GE(m.results[i - 1].score, m.results[i].score);
-    }
-  }
-  EXPECT_NEAR(m.results[3].cosine, all[3], 1e-5);
   for (const SearchHit& h : r.results)
     EXPECT_NE(std::find(files.begin(), files.end(), h.name), files.end()) << h.name;
 
-  SearchResult every = search(model(), q, 10, files, cosine_only);
+  SearchResult every = search(model(), q, 10, files);
   ASSERT_EQ(every.results.size(), 4u);
   for (size_t i = 1; i < every.results.size(); ++i)
     EXPECT_GE(every.results[i - 1].score, every.results[i].score);
@@ -466,13 +423,6 @@ TEST(TasksSearch, ZooCacheWrittenReusedAndVerified) {
   EXPECT_EQ(warm.cache, CacheUse::kHit);
   EXPECT_EQ(warm.names, cold.names);
   EXPECT_EQ(warm.vectors, cold.vectors);
-  // The matcher's tokens travel with them.
-  ASSERT_EQ(cold.tokens.size(), 3u);
-  ASSERT_EQ(warm.tokens.size(), 3u);
-  for (size_t i = 0; i < 3; ++i) {
-    EXPECT_GT(cold.tokens[i].tokens, 1);
-    EXPECT_EQ(warm.tokens[i].values, cold.tokens[i].values);
-  }
 
   // Search over the zoo uses the cache.
   SearchResult r = search(model(), "a deep residual network", 2, {}, o);

@@ -6,14 +6,13 @@ Generates the validation datasets with the archbert CLI (deterministic seeds), r
 table. Every number in the output comes from this one command:
 
   tools/table2.py [--archbert build/archbert] [--ckpt models/small/archbert-small.ckpt]
-                  [--ablation NAME=CKPT ... --ablation-steps N] [--compare LABEL=CKPT ...]
-                  [--work /tmp/archbert-table2] [--out docs/table2.md]
+                  [--ablation NAME=CKPT ... --ablation-steps N] [--work /tmp/archbert-table2]
+                  [--out docs/table2.md]
 
 Ablation checkpoints (scripts/train-ablations.sh) are NAME=CKPT with NAME `full` (the model
 with every component, trained with the ablations' budget) or one of no-shape, no-edges, no-mam,
 no-cross, no-summary; they get their own table, since they are trained with a smaller budget
-than the shipped checkpoint. --compare adds other checkpoints trained with the shipped budget
-(e.g. the same recipe without the statement matcher) as rows of the main tables.
+than the shipped checkpoint.
 """
 import argparse
 import json
@@ -67,8 +66,6 @@ def main():
     p.add_argument("--ckpt", default="models/small/archbert-small.ckpt")
     p.add_argument("--ablation", action="append", default=[], help="NAME=CKPT (full, no-shape, ...)")
     p.add_argument("--ablation-steps", type=int, default=0, help="the ablations' training budget")
-    p.add_argument("--compare", action="append", default=[],
-                   help="LABEL=CKPT: another checkpoint with the shipped budget, shown beside it")
     p.add_argument("--work", default="/tmp/archbert-table2")
     p.add_argument("--out", default="docs/table2.md")
     a = p.parse_args()
@@ -85,9 +82,7 @@ def main():
     for name, _ in ablations:
         if name not in ABLATION_TEXT:
             sys.exit("unknown ablation name '%s' (use %s)" % (name, ", ".join(ABLATION_TEXT)))
-    compares = [tuple(x.split("=", 1)) for x in a.compare]
-    models = ([("full", a.ckpt)] + [("cmp:" + n, c) for n, c in compares] +
-              [("abl:" + n, c) for n, c in ablations])
+    models = [("full", a.ckpt)] + [("abl:" + n, c) for n, c in ablations]
     results = {}
     for name, ckpt in models:
         results[name] = {
@@ -95,8 +90,6 @@ def main():
             "ar_zoo": evaluate(a.archbert, "ar", zoo, ckpt),
             "acd": evaluate(a.archbert, "acd", zoo, ckpt),
         }
-        if name.startswith("cmp:"):
-            results[name]["search"] = evaluate(a.archbert, "search", zoo, ckpt)
         if name == "full":
             results[name]["bacd"] = evaluate(a.archbert, "bacd", zoo, ckpt)
             results[name]["search"] = evaluate(a.archbert, "search", zoo, ckpt)
@@ -113,11 +106,6 @@ def main():
                                    ("ar_zoo", "AR", "Zoo val (TVHF)", "ar"),
                                    ("acd", "ACD", "Zoo val (TVHF)", "acd")]:
         row(task, data, "**ArchBERT (small)**", full[key], (ptask, "full") if ptask else None)
-        if "cosine_best_tau" in full[key]:
-            row(task, data, "same checkpoint, cos(J_t, J_g) alone (τ F1-best on this split)",
-                full[key]["cosine_best_tau"], None)
-        for label, _ in compares:
-            row(task, data, label, results["cmp:" + label][key], None)
         row(task, data, "graph-blind control", full[key]["graph_blind"], None)
         for bname, b in sorted(full[key].get("baselines", {}).items()):
             row(task, data, "baseline: " + bname, b, (ptask, "baseline") if ptask else None)
@@ -134,12 +122,6 @@ def main():
             name, r.get("queries", 0), r["recall@1"], r["recall@5"], r["recall@10"], r["mrr"]))
     srow("ArchBERT (small), all queries", s)
     srow("ArchBERT (small), name-free queries", s["name_free"])
-    if s.get("reranked"):
-        srow("same checkpoint, cosine only (no re-ranking)", s["cosine"])
-        srow("same checkpoint, cosine only, name-free", s["cosine"]["name_free"])
-    for label, _ in compares:
-        srow(label, results["cmp:" + label]["search"])
-        srow(label + ", name-free", results["cmp:" + label]["search"]["name_free"])
     if "graph_blind" in s:
         srow("graph-blind control", s["graph_blind"])
     srow("popularity baseline", s["popularity"])
@@ -198,9 +180,6 @@ def main():
                                                           pct(b["accuracy"]), pct(b["f1"])))
     out.append("")
     out.append("## Search (Zoo val descriptions as queries, every Zoo model as candidate)\n")
-    if s.get("reranked"):
-        out.append("Ranking: cos(J_query, J_g), the best %d re-ranked by the statement matcher "
-                   "(what `archbert search` does).\n" % s["reranked"])
     out.append("| model | queries | recall@1 | recall@5 | recall@10 | MRR |")
     out.append("|---|---|---|---|---|---|")
     out.extend(srows)

@@ -47,9 +47,6 @@ const std::vector<std::string>& autonet_layer_classes();
 LayerCategory layer_category(std::string_view cls);
 // True for the classes whose layers have a kernel (convolutions and windowed pooling).
 bool layer_has_kernel(std::string_view cls);
-// The singular names the descriptions use for a layer class ("2D convolution", ...); empty for
-// classes outside the AutoNet table.
-std::vector<std::string> layer_names(std::string_view cls);
 
 // "Total layers" of a graph: the number of nodes that have a layer class, i.e. the sum of
 // stats.inventory (parameter-free arithmetic and layout nodes — sum, mul, matmul, concat, slice

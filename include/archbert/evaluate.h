@@ -54,7 +54,6 @@ struct EvalOptions {
   int graph_batch = 16;                   // graphs per forward pass
   int text_batch = 64;                    // texts per forward pass
   const LoadedModel* unimodal = nullptr;  // ACD / BACD uni-modal baseline, optional
-  int rerank = 50;  // search: the best N by cosine re-ranked by the matcher (0: cosine only)
 };
 
 // AR, ACD or BACD.
@@ -72,9 +71,6 @@ struct BinaryEvalReport {
   BinaryMetrics graph_blind;
   int64_t graph_blind_changed = 0;  // samples whose graph(s) the permutation replaced
   std::map<std::string, BinaryMetrics> baselines;
-  // AR with a matcher: what cos(J_t, J_g) of the same checkpoint reaches alone, at the F1-best τ
-  // on this very split (an optimistic reference for the paper's scoring).
-  std::optional<BinaryMetrics> cosine_best;
   // AR: the model's metrics per kind of stated fact ("count", "params", "kernel", ...; "written"
   // for hand-written Zoo sentences, which carry no structured claims): over the positives that
   // state such a fact and the negatives where such a fact is the false one.
@@ -91,9 +87,7 @@ struct SearchEvalReport {
   std::string data, split, file;
   int64_t models = 0;  // models searched (every graph of the dataset)
   int64_t name_free_queries = 0;
-  RankingMetrics model, model_name_free;    // the ranking `archbert search` answers with
-  RankingMetrics cosine, cosine_name_free;  // cos(J_query, J_g) alone (the paper's ranking)
-  int64_t reranked = 0;  // candidates per query re-ranked by the matcher (0: none)
+  RankingMetrics model, model_name_free;
   RankingMetrics graph_blind, graph_blind_name_free;
   RankingMetrics popularity, popularity_name_free;
   double seconds = 0;

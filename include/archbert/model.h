@@ -44,12 +44,6 @@ struct ModelConfig {
   // tokens' counts.
   bool use_numbers = true;
   int64_t value_frequencies = 32;  // sin/cos pairs of the value embedding (log10(1 + v))
-  // Statement matcher (--no-matcher): a small joint encoder over a statement's token states and
-  // its graph's tokens (the node-state mean and the summary-token states), a learned [CLS] in
-  // front; its logit scores AR. The pair's claims meet the graph's counts token by token, where
-  // cos(J_t, J_g) compares two averages. Without it, AR is scored by cos(J_t, J_g) (paper).
-  bool use_matcher = true;
-  int64_t matcher_layers = 2;  // joint encoder layers of the matcher
 
   // Node-op vocabulary: every canonical op, then [PAD] and [MASK].
   static int64_t node_vocab();
@@ -84,13 +78,6 @@ struct CheckpointMeta {
   std::map<std::string, std::string> extra;  // vocabularies, τ, recipe, ... (opaque strings)
 };
 
-// The statement matcher's view of one graph (ModelConfig::use_matcher): `tokens` rows of
-// d_model floats (the node-state mean, then the summary-token states).
-struct GraphTokens {
-  int64_t tokens = 0;
-  std::vector<float> values;  // [tokens * d_model]
-};
-
 // Torch-free facade over the network, for the CLI and the task layer. Inference only: it puts
 // the network in eval mode and runs without autograd. Texts arrive as token ids (the tokenizer
 // lives in src/text/); ids longer than max_text_len are cut.
@@ -112,14 +99,8 @@ class ArchBertModel {
   // J_t for each text: [texts][d_model].
   std::vector<std::vector<float>> embed_texts(const std::vector<std::vector<int32_t>>& ids) const;
   // J_g for each graph: [graphs][d_model]. Graphs are batched `batch` at a time.
-  // With `tokens` (the network has a matcher), also each graph's matcher tokens.
   std::vector<std::vector<float>> embed_graphs(const std::vector<const ArchGraph*>& graphs,
-                                               int batch = 16,
-                                               std::vector<GraphTokens>* tokens = nullptr) const;
-  // Statement scores in (0, 1): the matcher's probability that text i is true of the graph
-  // whose tokens are graphs[i]. Throws Error(kUsage) when the network has no matcher.
-  std::vector<float> match_scores(const std::vector<std::vector<int32_t>>& ids,
-                                  const std::vector<const GraphTokens*>& graphs) const;
+                                               int batch = 16) const;
   // cos(J_t, J_g) for every (text, graph) pair: [texts][graphs].
   std::vector<std::vector<float>> similarity(const std::vector<std::vector<int32_t>>& ids,
                                              const std::vector<const ArchGraph*>& graphs) const;

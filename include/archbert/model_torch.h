@@ -8,7 +8,6 @@
 
 #include <torch/torch.h>
 
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -191,35 +190,12 @@ class AqaHeadImpl : public torch::nn::Module {
 };
 TORCH_MODULE(AqaHead);
 
-// Statement matcher (config.use_matcher): [CLS] + a statement's token states + its graph's
-// tokens through `matcher_layers` pre-LN layers of its own; the [CLS] state -> one logit (the
-// AR score is its sigmoid). A learned segment vector marks text and graph tokens.
-class MatcherImpl : public torch::nn::Module {
- public:
-  explicit MatcherImpl(const ModelConfig& config);
-  // text [B, L, d], text_mask [B, L] bool, graph [B, K, d], graph_mask [B, K] bool -> [B]
-  torch::Tensor forward(const torch::Tensor& text, const torch::Tensor& text_mask,
-                        const torch::Tensor& graph, const torch::Tensor& graph_mask);
-
- private:
-  torch::Tensor cls_;                      // [d]
-  torch::nn::Embedding segment_{nullptr};  // [2, d]: text, graph
-  torch::nn::ModuleList layers_{nullptr};  // EncoderLayer x matcher_layers
-  torch::nn::LayerNorm final_{nullptr};
-  torch::nn::Linear out_{nullptr};  // d -> 1
-};
-TORCH_MODULE(Matcher);
-
 // Encoded graphs.
 struct GraphEncoding {
   torch::Tensor gat_states;   // [Nt, d]: GAT output over the whole graphs
   torch::Tensor node_states;  // [G, Nmax, d]: cross-encoder output (GAT output when !use_cross)
   torch::Tensor mask;         // [G, Nmax] bool
   torch::Tensor pooled;       // [G, d]: J_g (masked mean)
-  // The matcher's view of each graph (config.use_matcher): the node-state mean, then the
-  // summary-token states (cross-encoder output). K = 1 + most summary tokens of a graph.
-  torch::Tensor match_tokens;  // [G, K, d]
-  torch::Tensor match_mask;    // [G, K] bool
 };
 // Encoded texts.
 struct TextEncoding {
@@ -231,10 +207,9 @@ struct TextEncoding {
 struct PairOutput {
   GraphEncoding graphs;
   TextEncoding texts;
-  torch::Tensor jg_per_text;   // [B, d]: J_g of each text's graph (each graph encoded once)
-  torch::Tensor cosine;        // [B]
-  torch::Tensor mam_logits;    // [G, Nmax, node_vocab]
-  torch::Tensor match_logits;  // [B]: matcher logit of each (text, graph) pair (use_matcher)
+  torch::Tensor jg_per_text;  // [B, d]: J_g of each text's graph (each graph encoded once)
+  torch::Tensor cosine;       // [B]
+  torch::Tensor mam_logits;   // [G, Nmax, node_vocab]
 };
 
 // The whole network.
@@ -256,18 +231,10 @@ class ArchBertNetImpl : public torch::nn::Module {
                            const torch::Tensor& text_graph, int64_t text_chunk);
   // J_t of every text [B, d], rows in input order, encoded in length-sorted chunks.
   torch::Tensor pooled_texts(const std::vector<std::vector<int32_t>>& ids, int64_t chunk);
-  // J_g of every graph [G, d], rows in input order, encoded `chunk` graphs at a time. With
-  // `match` (use_matcher), also each graph's matcher tokens [K_i, d] (padding removed).
-  torch::Tensor pooled_graphs(const std::vector<const ArchGraph*>& graphs, int64_t chunk,
-                              std::vector<torch::Tensor>* match = nullptr);
-  // Matcher logits [B] of text b against the graph tokens graph_tokens[b] ([K_b, d], from
-  // pooled_graphs), texts encoded in length-sorted chunks. Requires use_matcher.
-  torch::Tensor match_logits(const std::vector<std::vector<int32_t>>& ids,
-                             const std::vector<torch::Tensor>& graph_tokens, int64_t chunk);
-  Matcher& matcher() { return matcher_; }  // null module when !use_matcher
+  // J_g of every graph [G, d], rows in input order, encoded `chunk` graphs at a time.
+  torch::Tensor pooled_graphs(const std::vector<const ArchGraph*>& graphs, int64_t chunk);
 
   MamHead& mam_head() { return mam_; }
-  NodeEmbedding& node_embedding() { return node_emb_; }
   torch::nn::Embedding& token_embedding() { return tok_; }  // [text_vocab, d]
 
   // What each text piece is to a number reader (number_roles of the tokenizer), stored with the
@@ -288,7 +255,6 @@ class ArchBertNetImpl : public torch::nn::Module {
   CrossEncoder cross_{nullptr};
   MamHead mam_{nullptr};
   AqaHead aqa_{nullptr};
-  Matcher matcher_{nullptr};
   ValueEmbedding value_{nullptr};                               // use_summary || use_numbers
   torch::nn::Embedding summary_kind_{nullptr};                  // [kSummaryKinds, d]
   torch::nn::Embedding kernel_h_{nullptr}, kernel_w_{nullptr};  // [shape_buckets, d/2]
@@ -298,11 +264,6 @@ class ArchBertNetImpl : public torch::nn::Module {
 
   torch::Tensor summary_tokens(const GraphBatch& g);    // [S, d]
   torch::Tensor text_values(const torch::Tensor& ids);  // [B, L] double, -1 outside numbers
-  // Encodes ids in length-sorted chunks of `chunk`; visit(rows, encoding) per chunk, rows = the
-  // input positions of the chunk's texts.
-  void for_text_chunks(
-      const std::vector<std::vector<int32_t>>& ids, int64_t chunk,
-      const std::function<void(const std::vector<int64_t>&, TextEncoding&)>& visit);
 };
 TORCH_MODULE(ArchBertNet);
 

@@ -97,9 +97,6 @@ struct SearchOptions {
   bool use_cache = true;  // keep the zoo's graph embeddings on disk between runs
   std::string cache_dir;  // "" = default_cache_dir()
   int graph_batch = 8;    // graphs per forward pass
-  // With a statement matcher in the checkpoint: the best `rerank` candidates by cos(J_query, J_g)
-  // are re-ranked by the matcher's probability that the query is true of them (0: cosine only).
-  int rerank = 50;
 };
 
 // How the zoo embeddings were obtained.
@@ -115,7 +112,6 @@ const char* cache_use_name(CacheUse use);
 struct NamedEmbeddings {
   std::vector<std::string> names;
   std::vector<std::vector<float>> vectors;  // [names][d_model]
-  std::vector<GraphTokens> tokens;          // [names]: the matcher's tokens (empty: no matcher)
   std::vector<std::string> warnings;        // e.g. zoo entries that could not be read
   CacheUse cache = CacheUse::kOff;
   std::string cache_path;  // the cache file consulted ("" when none)
@@ -136,11 +132,8 @@ std::string zoo_cache_path(const LoadedModel& m, const std::string& cache_dir);
 NamedEmbeddings zoo_embeddings(const LoadedModel& m, const SearchOptions& options = {});
 
 struct SearchHit {
-  std::string name;   // zoo name or the file as given
-  double score = 0;   // the ranking score: the matcher's probability for re-ranked hits, else
-                      // cos(J_query, J_g)
-  double cosine = 0;  // cos(J_query, J_g)
-  bool reranked = false;
+  std::string name;  // zoo name or the file as given
+  double score = 0;  // cos(J_query, J_g)
 };
 struct SearchResult {
   std::vector<SearchHit> results;  // best first (ties by name), at most top_k
@@ -152,9 +145,7 @@ struct SearchResult {
 };
 
 // Ranks `candidates` (anything load_graph reads; empty = the whole zoo, cached) by cos(J_query,
-// J_g), the best options.rerank of them re-ranked by the matcher (when the checkpoint has one)
-// ahead of the rest. top_k < 1 throws Error(kUsage); an unreadable explicit candidate throws
-// Error(kBadInput).
+// J_g). top_k < 1 throws Error(kUsage); an unreadable explicit candidate throws Error(kBadInput).
 SearchResult search(const LoadedModel& m, const std::string& query, int top_k,
                     const std::vector<std::string>& candidates = {},
                     const SearchOptions& options = {});

@@ -34,7 +34,6 @@ struct TrainOptions {
   double mam_weight = 0.05;       // α
   double acd_weight = 0.0;        // weight of the Zoo ACD term (0: off)
   int acd_pairs = 4;              // extra balanced Zoo ACD pairs per step (besides in-batch ones)
-  double match_weight = 1.0;      // weight of the matcher's BCE (config.use_matcher)
   double contrastive_weight = 0;  // weight of an in-batch text->graph InfoNCE term (0: off)
   double paraphrase_rate = 0;     // WordNet synonym replacement rate (needs wordnet_dir)
   std::string wordnet_dir = "/usr/share/wordnet";
@@ -49,7 +48,6 @@ struct TrainOptions {
   bool use_cross = true;    // --no-cross
   bool use_summary = true;  // --no-summary
   bool use_numbers = true;  // --no-numbers
-  bool use_matcher = true;  // --no-matcher
   bool progress = true;     // progress line on stderr
   std::string recipe;       // the command line, stored in the checkpoint
 };

@@ -225,13 +225,6 @@ bool layer_has_kernel(std::string_view cls) {
   return e && e->has_kernel;
 }
 
-std::vector<std::string> layer_names(std::string_view cls) {
-  std::vector<std::string> out;
-  if (const data::LayerEntry* e = data::find_layer(cls))
-    for (const data::LayerName& n : e->names) out.emplace_back(n.singular);
-  return out;
-}
-
 std::string layer_function_answer(std::string_view cls) {
   const data::LayerEntry* e = data::find_layer(cls);
   return e ? e->answer : std::string();

@@ -139,19 +139,15 @@ struct GraphEmbeddings {
   std::vector<int64_t> indices;  // sorted, distinct
   std::unordered_map<int64_t, size_t> row;
   std::vector<std::vector<float>> vectors;
-  std::vector<GraphTokens> tokens;  // the matcher's tokens (when asked for and it exists)
   const std::vector<float>& operator[](int64_t g) const { return vectors[row.at(g)]; }
-  const GraphTokens* tokens_of(int64_t g) const { return &tokens[row.at(g)]; }
 };
 
 // Embeds graphs `indices` (sorted, distinct) `batch` at a time, loading each from the store
 // once; `visit` sees every loaded graph (names, op sets) before it is dropped.
 GraphEmbeddings embed_graph_set(const LoadedModel& m, const GraphStore& store,
                                 std::vector<int64_t> indices, int batch,
-                                const std::function<void(int64_t, const ArchGraph&)>& visit,
-                                bool with_tokens = false) {
+                                const std::function<void(int64_t, const ArchGraph&)>& visit) {
   GraphEmbeddings e;
-  with_tokens = with_tokens && m.model.config().use_matcher;
   e.indices = std::move(indices);
   e.vectors.reserve(e.indices.size());
   const size_t step = static_cast<size_t>(std::max(1, batch));
@@ -165,8 +161,7 @@ GraphEmbeddings embed_graph_set(const LoadedModel& m, const GraphStore& store,
     }
     std::vector<const ArchGraph*> ptrs;
     for (const ArchGraph& g : graphs) ptrs.push_back(&g);
-    for (auto& v :
-         m.model.embed_graphs(ptrs, static_cast<int>(step), with_tokens ? &e.tokens : nullptr)) {
+    for (auto& v : m.model.embed_graphs(ptrs, static_cast<int>(step))) {
       normalize(v);
       e.vectors.push_back(std::move(v));
     }
@@ -199,42 +194,6 @@ void embed_text_set(const LoadedModel& m, TextEmbeddings& t, int batch, const st
       t.vectors.push_back(std::move(v));
     }
   }
-}
-
-// AR scores of (text, graph) pairs: the matcher's probability when the checkpoint has one
-// (graphs embedded with their tokens), else the cosine of the normalised J_t and J_g.
-struct StatementPair {
-  size_t text;    // row in `texts`
-  int64_t graph;  // graph index in `graphs`
-};
-std::vector<double> statement_scores(const LoadedModel& m, const TextEmbeddings& texts,
-                                     const GraphEmbeddings& graphs,
-                                     const std::vector<StatementPair>& pairs,
-                                     const std::string& file) {
-  std::vector<double> out;
-  out.reserve(pairs.size());
-  if (!m.model.config().use_matcher) {
-    for (const StatementPair& p : pairs) out.push_back(dot(texts.vectors[p.text], graphs[p.graph]));
-    return out;
-  }
-  // Token ids once per distinct text, pairs scored a bounded number at a time.
-  const auto ids = encode_texts(m, texts.texts, nullptr, file + " text");
-  constexpr size_t kPairs = 2048;
-  for (size_t start = 0; start < pairs.size(); start += kPairs) {
-    const size_t end = std::min(pairs.size(), start + kPairs);
-    std::vector<std::vector<int32_t>> chunk_ids;
-    std::vector<const GraphTokens*> chunk_graphs;
-    for (size_t i = start; i < end; ++i) {
-      chunk_ids.push_back(ids[pairs[i].text]);
-      chunk_graphs.push_back(graphs.tokens_of(pairs[i].graph));
-    }
-    for (float s : m.model.match_scores(chunk_ids, chunk_graphs)) out.push_back(s);
-  }
-  return out;
-}
-
-const char* statement_score_name(const LoadedModel& m) {
-  return m.model.config().use_matcher ? "matcher(text, graph)" : "cos(J_text, J_graph)";
 }
 
 std::vector<int64_t> sorted_unique(std::vector<int64_t> v) {
@@ -309,7 +268,7 @@ BinaryEvalReport evaluate_ar(const LoadedModel& m, const std::string& dir, const
     path = dataset_file(d, "texts", "texts.jsonl");
   }
   BinaryEvalReport r = start_report("ar", d, split, path);
-  r.score = std::string(statement_score_name(m)) + " >= threshold";
+  r.score = "cos(J_text, J_graph) >= threshold";
   std::vector<ArSample> samples = read_ar_samples(path);
   apply_limit(samples, o.limit);
   const GraphStore store = open_dataset_graphs(dir);
@@ -332,32 +291,24 @@ BinaryEvalReport evaluate_ar(const LoadedModel& m, const std::string& dir, const
     models = read_zoo_models(d, store.size());
   else
     models.resize(static_cast<size_t>(store.size()));
-  const GraphEmbeddings graphs = embed_graph_set(
-      m, store, used, o.graph_batch,
-      [&](int64_t g, const ArchGraph& graph) {
+  const GraphEmbeddings graphs =
+      embed_graph_set(m, store, used, o.graph_batch, [&](int64_t g, const ArchGraph& graph) {
         if (!d.zoo) models[static_cast<size_t>(g)].name = graph.name;
-      },
-      /*with_tokens=*/true);
-  embed_text_set(m, texts, o.text_batch, path);  // J_t: the score, or the cosine reference
+      });
+  embed_text_set(m, texts, o.text_batch, path);
   const auto names = name_variants(models);
   const auto blind = blind_map(used, o.seed);
 
-  std::vector<StatementPair> pairs, blind_pairs;
+  std::vector<double> score, blind_score;
   std::vector<int> name_match;
   for (size_t i = 0; i < samples.size(); ++i) {
+    const auto& t = texts.vectors[text_row[i]];
     const int64_t g = samples[i].graph, gb = blind.at(g);
-    pairs.push_back({text_row[i], g});
-    blind_pairs.push_back({text_row[i], gb});
+    score.push_back(dot(t, graphs[g]));
+    blind_score.push_back(dot(t, graphs[gb]));
     r.graph_blind_changed += gb != g;
     name_match.push_back(
         text_names_architecture(samples[i].text, names[static_cast<size_t>(g)]) ? 1 : 0);
-  }
-  std::vector<double> score = statement_scores(m, texts, graphs, pairs, path);
-  std::vector<double> blind_score = statement_scores(m, texts, graphs, blind_pairs, path);
-  if (m.model.config().use_matcher) {
-    std::vector<double> cos;
-    for (const StatementPair& p : pairs) cos.push_back(dot(texts.vectors[p.text], graphs[p.graph]));
-    r.cosine_best = best_threshold(cos, labels);
   }
   const double tau = o.threshold.value_or(m.ar_threshold);
   r.model = binary_metrics_at(score, labels, tau);
@@ -396,12 +347,12 @@ struct PairContext {
 };
 
 PairContext embed_pairs(const LoadedModel& m, const GraphStore& store, std::vector<int64_t> used,
-                        const EvalOptions& o, bool with_tokens = false) {
+                        const EvalOptions& o) {
   PairContext c;
   used = sorted_unique(std::move(used));
-  c.graphs = embed_graph_set(
-      m, store, used, o.graph_batch,
-      [&](int64_t g, const ArchGraph& graph) { c.op_sets[g] = graph_op_sets(graph); }, with_tokens);
+  c.graphs = embed_graph_set(m, store, used, o.graph_batch, [&](int64_t g, const ArchGraph& graph) {
+    c.op_sets[g] = graph_op_sets(graph);
+  });
   if (o.unimodal) c.unimodal = embed_graph_set(*o.unimodal, store, used, o.graph_batch, nullptr);
   c.blind = blind_map(used, o.seed);
   return c;
@@ -461,8 +412,8 @@ BinaryEvalReport evaluate_bacd(const LoadedModel& m, const std::string& dir, con
   const std::string split = zoo_split(o);
   const std::string path = dataset_file(d, "bacd_" + split, "bacd_" + split + ".jsonl");
   BinaryEvalReport r = start_report("bacd", d, split, path);
-  const std::string ar_score = statement_score_name(m);
-  r.score = ar_score + " >= tau_ar for a and for b, and cos(J_a, J_b) >= threshold";
+  r.score =
+      "cos(J_text, J_a) >= tau_ar and cos(J_text, J_b) >= tau_ar and cos(J_a, J_b) >= threshold";
   std::vector<BacdQuartet> quartets = read_bacd_quartets(path);
   apply_limit(quartets, o.limit);
   const GraphStore store = open_dataset_graphs(dir);
@@ -479,33 +430,25 @@ BinaryEvalReport evaluate_bacd(const LoadedModel& m, const std::string& dir, con
     text_row.push_back(texts.add(quartets[i].text));
   }
   const auto names = name_variants(read_zoo_models(d, store.size()));  // before the slow part
-  const PairContext c = embed_pairs(m, store, used, o, /*with_tokens=*/true);
-  if (!m.model.config().use_matcher) embed_text_set(m, texts, o.text_batch, path);
+  const PairContext c = embed_pairs(m, store, used, o);
+  embed_text_set(m, texts, o.text_batch, path);
 
   const double tau = o.threshold.value_or(m.acd_threshold);
   const double tau_ar = m.ar_threshold;
-  // The text against each graph of each quartet, and against the graph-blind replacements.
-  std::vector<StatementPair> pairs;
-  for (size_t i = 0; i < quartets.size(); ++i) {
-    const BacdQuartet& q = quartets[i];
-    for (int64_t g : {q.a, q.b, c.blind.at(q.a), c.blind.at(q.b)})
-      pairs.push_back({text_row[i], g});
-  }
-  const std::vector<double> ar = statement_scores(m, texts, c.graphs, pairs, path);
   // The smallest margin of the three checks; >= 0 exactly when all three pass (the sign of a
   // difference of two finite doubles is exact).
-  auto bacd_score = [&](double ta, double tb, const std::vector<float>& a,
+  auto bacd_score = [&](const std::vector<float>& t, const std::vector<float>& a,
                         const std::vector<float>& b) {
-    return std::min({ta - tau_ar, tb - tau_ar, dot(a, b) - tau});
+    return std::min({dot(t, a) - tau_ar, dot(t, b) - tau_ar, dot(a, b) - tau});
   };
   std::vector<double> score, blind_score, jaccard, uni;
   std::vector<int> jaccard_name;
   for (size_t i = 0; i < quartets.size(); ++i) {
     const BacdQuartet& q = quartets[i];
+    const auto& t = texts.vectors[text_row[i]];
     const int64_t ba = c.blind.at(q.a), bb = c.blind.at(q.b);
-    const double* s4 = &ar[4 * i];
-    score.push_back(bacd_score(s4[0], s4[1], c.graphs[q.a], c.graphs[q.b]));
-    blind_score.push_back(bacd_score(s4[2], s4[3], c.graphs[ba], c.graphs[bb]));
+    score.push_back(bacd_score(t, c.graphs[q.a], c.graphs[q.b]));
+    blind_score.push_back(bacd_score(t, c.graphs[ba], c.graphs[bb]));
     r.graph_blind_changed += ba != q.a || bb != q.b;
     const double j = acd_jaccard(c.op_sets.at(q.a), c.op_sets.at(q.b));
     jaccard.push_back(j);
@@ -579,14 +522,13 @@ SearchEvalReport evaluate_search(const LoadedModel& m, const std::string& dir,
   std::vector<int64_t> all(static_cast<size_t>(store.size()));
   for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int64_t>(i);
   const auto names = name_variants(read_zoo_models(d, store.size()));  // before the slow part
-  const GraphEmbeddings graphs =
-      embed_graph_set(m, store, all, o.graph_batch, nullptr, /*with_tokens=*/true);
+  const GraphEmbeddings graphs = embed_graph_set(m, store, all, o.graph_batch, nullptr);
   embed_text_set(m, queries, o.text_batch, path);
   const std::vector<int64_t> perm = graph_blind_permutation(store.size(), o.seed);
   const std::vector<int64_t> popular =
       rank_by_score(popularity_scores(train_positive_graphs, store.size()));
 
-  std::vector<std::vector<int64_t>> ranked_cos, ranked_blind, ranked_pop, rel;
+  std::vector<std::vector<int64_t>> ranked, ranked_blind, ranked_pop, rel;
   std::vector<char> name_free;
   for (size_t q = 0; q < queries.texts.size(); ++q) {
     const std::string& text = queries.texts[q];
@@ -599,41 +541,12 @@ SearchEvalReport evaluate_search(const LoadedModel& m, const std::string& dir,
       score[g] = dot(queries.vectors[q], graphs.vectors[g]);
       blind_score[g] = dot(queries.vectors[q], graphs.vectors[static_cast<size_t>(perm[g])]);
     }
-    ranked_cos.push_back(rank_by_score(score));
+    ranked.push_back(rank_by_score(score));
     ranked_blind.push_back(rank_by_score(blind_score));
     ranked_pop.push_back(popular);
     rel.push_back(std::move(relevant_set));
     name_free.push_back(!named);
   }
-  // What `archbert search` does: the best `rerank` by cosine re-ranked by the matcher, ahead of
-  // the rest; the graph-blind control goes through the same steps with the shuffled graphs.
-  std::vector<std::vector<int64_t>> ranked = ranked_cos;
-  const size_t rerank = m.model.config().use_matcher && o.rerank > 0
-                            ? std::min<size_t>(static_cast<size_t>(o.rerank), all.size())
-                            : 0;
-  if (rerank > 0) {
-    std::vector<StatementPair> pairs;
-    for (size_t q = 0; q < queries.texts.size(); ++q) {
-      for (size_t k = 0; k < rerank; ++k) pairs.push_back({q, ranked[q][k]});
-      for (size_t k = 0; k < rerank; ++k)
-        pairs.push_back({q, perm[static_cast<size_t>(ranked_blind[q][k])]});
-    }
-    const std::vector<double> p = statement_scores(m, queries, graphs, pairs, path);
-    auto reorder = [&](std::vector<int64_t>& list, const double* prob) {
-      std::vector<size_t> idx(rerank);
-      for (size_t k = 0; k < rerank; ++k) idx[k] = k;
-      std::stable_sort(idx.begin(), idx.end(),
-                       [&](size_t a, size_t b) { return prob[a] > prob[b]; });
-      std::vector<int64_t> head;
-      for (size_t k : idx) head.push_back(list[k]);
-      std::copy(head.begin(), head.end(), list.begin());
-    };
-    for (size_t q = 0; q < queries.texts.size(); ++q) {
-      reorder(ranked[q], &p[2 * rerank * q]);
-      reorder(ranked_blind[q], &p[2 * rerank * q + rerank]);
-    }
-  }
-  r.reranked = static_cast<int64_t>(rerank);
   auto subset = [&](const std::vector<std::vector<int64_t>>& lists) {
     std::vector<std::vector<int64_t>> a, b;
     for (size_t q = 0; q < lists.size(); ++q)
@@ -645,8 +558,6 @@ SearchEvalReport evaluate_search(const LoadedModel& m, const std::string& dir,
   };
   r.model = ranking_metrics(ranked, rel);
   r.model_name_free = subset(ranked);
-  r.cosine = ranking_metrics(ranked_cos, rel);
-  r.cosine_name_free = subset(ranked_cos);
   r.graph_blind = ranking_metrics(ranked_blind, rel);
   r.graph_blind_name_free = subset(ranked_blind);
   r.popularity = ranking_metrics(ranked_pop, rel);
@@ -723,7 +634,6 @@ std::string eval_report_to_json(const BinaryEvalReport& r, int indent) {
   j["graph_blind"]["changed"] = r.graph_blind_changed;
   j["baselines"] = json::object();
   for (const auto& [name, b] : r.baselines) j["baselines"][name] = binary_json(b);
-  if (r.cosine_best) j["cosine_best_tau"] = binary_json(*r.cosine_best);
   if (!r.by_fact.empty()) {
     j["by_fact"] = json::object();
     for (const auto& [kind, b] : r.by_fact) j["by_fact"][kind] = binary_json(b);
@@ -740,9 +650,6 @@ std::string eval_report_to_json(const SearchEvalReport& r, int indent) {
   j["models"] = r.models;
   j["seconds"] = r.seconds;
   j["name_free"] = ranking_json(r.model_name_free);
-  j["reranked"] = r.reranked;
-  j["cosine"] = ranking_json(r.cosine);
-  j["cosine"]["name_free"] = ranking_json(r.cosine_name_free);
   j["graph_blind"] = ranking_json(r.graph_blind);
   j["graph_blind"]["name_free"] = ranking_json(r.graph_blind_name_free);
   j["popularity"] = ranking_json(r.popularity);
@@ -765,15 +672,11 @@ std::string eval_report_to_text(const BinaryEvalReport& r) {
   out << binary_row("ArchBERT", r.model);
   out << binary_row("graph-blind", r.graph_blind);
   for (const auto& [name, b] : r.baselines) out << binary_row(name, b);
-  if (r.cosine_best) out << binary_row("cos only*", *r.cosine_best);
   if (!r.by_fact.empty()) {
     out << "\nArchBERT by kind of stated fact (positives stating it, negatives where it is "
            "false):\n";
     for (const auto& [kind, b] : r.by_fact) out << binary_row("  " + kind, b);
   }
-  if (r.cosine_best)
-    out << "\n* cos(J_text, J_graph) of the same checkpoint without the matcher, at the F1-best "
-           "threshold on this split\n";
   return out.str();
 }
 
@@ -783,21 +686,13 @@ std::string eval_report_to_text(const SearchEvalReport& r) {
   std::snprintf(
       head, sizeof head,
       "Architecture search on %s (%s split, queries: positive texts of %s)\n%lld "
-      "queries (%lld name-free) over %lld models, %.1f s\nranking: %s\n\n",
+      "queries (%lld name-free) over %lld models, %.1f s\n\n",
       r.data.c_str(), r.split.c_str(), r.file.c_str(), static_cast<long long>(r.model.queries),
-      static_cast<long long>(r.name_free_queries), static_cast<long long>(r.models), r.seconds,
-      r.reranked > 0 ? ("cos(J_query, J_g), the best " + std::to_string(r.reranked) +
-                        " re-ranked by the matcher")
-                           .c_str()
-                     : "cos(J_query, J_g)");
+      static_cast<long long>(r.name_free_queries), static_cast<long long>(r.models), r.seconds);
   out << head;
   out << "                      queries     R@1     R@5    R@10     MRR\n";
   out << ranking_row("ArchBERT", r.model);
   out << ranking_row("  name-free", r.model_name_free);
-  if (r.reranked > 0) {
-    out << ranking_row("cosine only", r.cosine);
-    out << ranking_row("  name-free", r.cosine_name_free);
-  }
   out << ranking_row("graph-blind", r.graph_blind);
   out << ranking_row("  name-free", r.graph_blind_name_free);
   out << ranking_row("popularity", r.popularity);

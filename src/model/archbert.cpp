@@ -4,7 +4,6 @@
 #include <cmath>
 #include <numeric>
 
-#include "archbert/error.h"
 #include "archbert/model_torch.h"
 #include "archbert/tokenizer.h"
 
@@ -28,7 +27,6 @@ ArchBertNetImpl::ArchBertNetImpl(const ModelConfig& c) : config_(c) {
   cross_ = register_module("cross", CrossEncoder(c));
   mam_ = register_module("mam", MamHead(c));
   if (c.aqa_answers > 0) aqa_ = register_module("aqa", AqaHead(c));
-  if (c.use_matcher) matcher_ = register_module("matcher", Matcher(c));
   if (c.use_summary || c.use_numbers) value_ = register_module("value", ValueEmbedding(c));
   if (c.use_summary) {
     summary_kind_ = register_module("summary_kind", torch::nn::Embedding(kSummaryKinds, c.d_model));
@@ -111,10 +109,6 @@ GraphEncoding ArchBertNetImpl::encode_graphs(const GraphBatch& g) {
   if (!config_.use_cross && !summary) {
     out.node_states = to_padded(out.gat_states, g);         // [G, Nmax, d]
     out.pooled = masked_mean(out.node_states, g.pad_mask);  // [G, d]: J_g
-    if (config_.use_matcher) {
-      out.match_tokens = out.pooled.unsqueeze(1);  // [G, 1, d]
-      out.match_mask = torch::ones({g.graphs, 1}, torch::kBool);
-    }
     return out;
   }
   // Token table: node states, one zero row for padding, then the summary tokens.
@@ -180,10 +174,6 @@ GraphEncoding ArchBertNetImpl::encode_graphs(const GraphBatch& g) {
   auto node_pool = masked_mean(out.node_states, g.pad_mask);  // [G, d]
   if (!summary) {
     out.pooled = node_pool;
-    if (config_.use_matcher) {
-      out.match_tokens = node_pool.unsqueeze(1);  // [G, 1, d]
-      out.match_mask = torch::ones({graphs, 1}, torch::kBool);
-    }
     return out;
   }
   std::vector<uint8_t> smask(graphs * lmax, 0);
@@ -192,25 +182,6 @@ GraphEncoding ArchBertNetImpl::encode_graphs(const GraphBatch& g) {
   auto summary_mask =
       torch::from_blob(smask.data(), {graphs, lmax}, torch::kUInt8).to(torch::kBool);
   out.pooled = 0.5 * (node_pool + masked_mean(states, summary_mask));  // [G, d]: J_g
-  if (config_.use_matcher) {
-    // The node mean, then graph i's summary states (positions kept[i] .. len[i] of its row).
-    int64_t smax = 0;
-    for (int64_t i = 0; i < graphs; ++i) smax = std::max(smax, len[i] - g.kept[i]);
-    std::vector<int64_t> sidx(graphs * smax, 0);
-    std::vector<uint8_t> sm(graphs * smax + graphs, 0);  // [G, 1 + smax]
-    for (int64_t i = 0; i < graphs; ++i) {
-      sm[i * (smax + 1)] = 1;
-      for (int64_t j = 0; j < len[i] - g.kept[i]; ++j) {
-        sidx[i * smax + j] = i * lmax + g.kept[i] + j;
-        sm[i * (smax + 1) + 1 + j] = 1;
-      }
-    }
-    auto idx = torch::from_blob(sidx.data(), {graphs * smax}, torch::kLong).clone();
-    auto st = states.reshape({graphs * lmax, d}).index_select(0, idx).reshape({graphs, smax, d});
-    out.match_tokens = torch::cat({node_pool.unsqueeze(1), st}, 1);  // [G, 1 + smax, d]
-    out.match_mask =
-        torch::from_blob(sm.data(), {graphs, smax + 1}, torch::kUInt8).to(torch::kBool);
-  }
   return out;
 }
 
@@ -219,44 +190,16 @@ PairOutput ArchBertNetImpl::forward_pairs(const GraphBatch& graphs, const TextBa
   PairOutput out;
   out.graphs = encode_graphs(graphs);
   out.texts = encode_texts(texts);
-  if (config_.use_matcher) {
-    out.match_logits = matcher_(out.texts.token_states, out.texts.mask,
-                                out.graphs.match_tokens.index_select(0, text_graph),
-                                out.graphs.match_mask.index_select(0, text_graph));  // [B]
-  }
   out.jg_per_text = out.graphs.pooled.index_select(0, text_graph);                    // [B, d]
   out.cosine = torch::cosine_similarity(out.texts.pooled, out.jg_per_text, 1, 1e-8);  // [B]
   out.mam_logits = mam_(out.graphs.node_states);  // [G, Nmax, node_vocab]
   return out;
 }
 
-namespace {
-// Rows given chunk by chunk (rows[k] = input position of the k-th row of cat(parts)) back in
-// input order.
-torch::Tensor in_input_order(const std::vector<torch::Tensor>& parts,
-                             const std::vector<int64_t>& rows) {
-  auto sorted = torch::cat(parts);
-  auto inverse = torch::empty({static_cast<int64_t>(rows.size())}, torch::kLong);
-  inverse.index_put_({torch::tensor(rows)},
-                     torch::arange(static_cast<int64_t>(rows.size()), torch::kLong));
-  return sorted.index_select(0, inverse);
-}
-
-// Graph token sets [K_b, d] of a chunk -> padded [B, Kmax, d] and mask [B, Kmax].
-std::pair<torch::Tensor, torch::Tensor> pad_tokens(const std::vector<torch::Tensor>& sets) {
-  auto padded = torch::nn::utils::rnn::pad_sequence(sets, /*batch_first=*/true);
-  std::vector<int64_t> lengths;
-  for (const auto& t : sets) lengths.push_back(t.size(0));
-  auto mask = torch::arange(padded.size(1), torch::kLong).unsqueeze(0) <
-              torch::tensor(lengths).unsqueeze(1);
-  return {padded, mask};
-}
-}  // namespace
-
-void ArchBertNetImpl::for_text_chunks(
-    const std::vector<std::vector<int32_t>>& ids, int64_t chunk,
-    const std::function<void(const std::vector<int64_t>&, TextEncoding&)>& visit) {
+torch::Tensor ArchBertNetImpl::pooled_texts(const std::vector<std::vector<int32_t>>& ids,
+                                            int64_t chunk) {
   const int64_t n = static_cast<int64_t>(ids.size());
+  if (n == 0) return torch::zeros({0, config_.d_model});
   auto length = [&](int64_t i) {
     return std::min<int64_t>(config_.max_text_len, static_cast<int64_t>(ids[i].size()));
   };
@@ -264,61 +207,27 @@ void ArchBertNetImpl::for_text_chunks(
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
                    [&](int64_t a, int64_t b) { return length(a) < length(b); });
+  std::vector<torch::Tensor> parts;
   const int64_t step = std::max<int64_t>(1, chunk);
   for (int64_t i = 0; i < n; i += step) {
-    std::vector<int64_t> rows(order.begin() + i, order.begin() + std::min(n, i + step));
     std::vector<std::vector<int32_t>> part;
-    for (int64_t r : rows) part.push_back(ids[r]);
-    TextEncoding enc = encode_texts(make_text_batch(part, config_));
-    visit(rows, enc);
+    for (int64_t k = i; k < std::min(n, i + step); ++k) part.push_back(ids[order[k]]);
+    parts.push_back(encode_texts(make_text_batch(part, config_)).pooled);  // [chunk, d]
   }
-}
-
-torch::Tensor ArchBertNetImpl::pooled_texts(const std::vector<std::vector<int32_t>>& ids,
-                                            int64_t chunk) {
-  if (ids.empty()) return torch::zeros({0, config_.d_model});
-  std::vector<torch::Tensor> parts;
-  std::vector<int64_t> rows;
-  for_text_chunks(ids, chunk, [&](const std::vector<int64_t>& r, TextEncoding& enc) {
-    parts.push_back(enc.pooled);  // [chunk, d]
-    rows.insert(rows.end(), r.begin(), r.end());
-  });
-  return in_input_order(parts, rows);  // [B, d]
-}
-
-torch::Tensor ArchBertNetImpl::match_logits(const std::vector<std::vector<int32_t>>& ids,
-                                            const std::vector<torch::Tensor>& graph_tokens,
-                                            int64_t chunk) {
-  TORCH_CHECK(config_.use_matcher, "match_logits: the network has no matcher");
-  TORCH_CHECK(ids.size() == graph_tokens.size(), "match_logits: one token set per text");
-  if (ids.empty()) return torch::zeros({0});
-  std::vector<torch::Tensor> parts;
-  std::vector<int64_t> rows;
-  for_text_chunks(ids, chunk, [&](const std::vector<int64_t>& r, TextEncoding& enc) {
-    std::vector<torch::Tensor> sets;
-    for (int64_t k : r) sets.push_back(graph_tokens[k]);
-    auto [g, gm] = pad_tokens(sets);
-    parts.push_back(matcher_(enc.token_states, enc.mask, g, gm));  // [chunk]
-    rows.insert(rows.end(), r.begin(), r.end());
-  });
-  return in_input_order(parts, rows);  // [B]
+  auto sorted = torch::cat(parts);  // [B, d], row k = text order[k]
+  auto inverse = torch::empty({n}, torch::kLong);
+  inverse.index_put_({torch::tensor(order)}, torch::arange(n, torch::kLong));
+  return sorted.index_select(0, inverse);  // [B, d], input order
 }
 
 torch::Tensor ArchBertNetImpl::pooled_graphs(const std::vector<const ArchGraph*>& graphs,
-                                             int64_t chunk, std::vector<torch::Tensor>* match) {
-  TORCH_CHECK(!match || config_.use_matcher, "pooled_graphs: the network has no matcher");
+                                             int64_t chunk) {
   std::vector<torch::Tensor> parts;
   const size_t step = static_cast<size_t>(std::max<int64_t>(1, chunk));
   for (size_t i = 0; i < graphs.size(); i += step) {
     std::vector<const ArchGraph*> part(graphs.begin() + i,
                                        graphs.begin() + std::min(graphs.size(), i + step));
-    GraphEncoding enc = encode_graphs(make_graph_batch(part, config_));
-    parts.push_back(enc.pooled);  // [chunk, d]
-    if (match) {
-      auto counts = enc.match_mask.sum(1);  // [chunk]: the real tokens form a prefix
-      for (int64_t k = 0; k < enc.match_tokens.size(0); ++k)
-        match->push_back(enc.match_tokens[k].narrow(0, 0, counts[k].item<int64_t>()));
-    }
+    parts.push_back(encode_graphs(make_graph_batch(part, config_)).pooled);  // [chunk, d]
   }
   return parts.empty() ? torch::zeros({0, config_.d_model}) : torch::cat(parts);
 }
@@ -328,25 +237,9 @@ PairOutput ArchBertNetImpl::forward_pairs(const GraphBatch& graphs,
                                           const torch::Tensor& text_graph, int64_t text_chunk) {
   PairOutput out;
   out.graphs = encode_graphs(graphs);
-  std::vector<torch::Tensor> pooled, logits;
-  std::vector<int64_t> rows;
-  if (!ids.empty()) {
-    for_text_chunks(ids, text_chunk, [&](const std::vector<int64_t>& r, TextEncoding& enc) {
-      pooled.push_back(enc.pooled);  // [chunk, d]
-      rows.insert(rows.end(), r.begin(), r.end());
-      if (config_.use_matcher) {
-        auto tg = text_graph.index_select(0, torch::tensor(r));  // [chunk]
-        logits.push_back(matcher_(enc.token_states, enc.mask,
-                                  out.graphs.match_tokens.index_select(0, tg),
-                                  out.graphs.match_mask.index_select(0, tg)));  // [chunk]
-      }
-    });
-  }
-  out.texts.pooled =
-      ids.empty() ? torch::zeros({0, config_.d_model}) : in_input_order(pooled, rows);  // [B, d]
-  if (!logits.empty()) out.match_logits = in_input_order(logits, rows);                 // [B]
-  out.jg_per_text = out.graphs.pooled.index_select(0, text_graph);                      // [B, d]
-  out.cosine = torch::cosine_similarity(out.texts.pooled, out.jg_per_text, 1, 1e-8);    // [B]
+  out.texts.pooled = pooled_texts(ids, text_chunk);                                   // [B, d]
+  out.jg_per_text = out.graphs.pooled.index_select(0, text_graph);                    // [B, d]
+  out.cosine = torch::cosine_similarity(out.texts.pooled, out.jg_per_text, 1, 1e-8);  // [B]
   out.mam_logits = mam_(out.graphs.node_states);  // [G, Nmax, node_vocab]
   return out;
 }
@@ -410,49 +303,12 @@ std::vector<std::vector<float>> ArchBertModel::embed_texts(
 }
 
 std::vector<std::vector<float>> ArchBertModel::embed_graphs(
-    const std::vector<const ArchGraph*>& graphs, int batch,
-    std::vector<GraphTokens>* tokens) const {
+    const std::vector<const ArchGraph*>& graphs, int batch) const {
   if (graphs.empty()) return {};
-  if (tokens && !config().use_matcher)
-    throw Error(ErrorKind::kUsage, "this checkpoint has no statement matcher");
   torch::NoGradGuard no_grad;
   auto& net = impl_->net;
   net->eval();
-  std::vector<torch::Tensor> sets;
-  auto rows = to_rows(net->pooled_graphs(graphs, batch, tokens ? &sets : nullptr));
-  if (tokens) {
-    for (const auto& t : sets) {
-      auto c = t.contiguous().to(torch::kFloat);
-      GraphTokens g;
-      g.tokens = c.size(0);
-      g.values.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-      tokens->push_back(std::move(g));
-    }
-  }
-  return rows;
-}
-
-std::vector<float> ArchBertModel::match_scores(
-    const std::vector<std::vector<int32_t>>& ids,
-    const std::vector<const GraphTokens*>& graphs) const {
-  if (!config().use_matcher)
-    throw Error(ErrorKind::kUsage, "this checkpoint has no statement matcher");
-  if (ids.size() != graphs.size())
-    throw Error(ErrorKind::kInternal, "match_scores: one graph per text");
-  if (ids.empty()) return {};
-  torch::NoGradGuard no_grad;
-  auto& net = impl_->net;
-  net->eval();
-  const int64_t d = config().d_model;
-  std::vector<torch::Tensor> sets;
-  for (const GraphTokens* g : graphs) {
-    if (g->tokens < 1 || static_cast<int64_t>(g->values.size()) != g->tokens * d)
-      throw Error(ErrorKind::kInternal, "match_scores: graph tokens of the wrong size");
-    sets.push_back(
-        torch::from_blob(const_cast<float*>(g->values.data()), {g->tokens, d}, torch::kFloat));
-  }
-  auto p = torch::sigmoid(net->match_logits(ids, sets, 64)).contiguous();
-  return std::vector<float>(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+  return to_rows(net->pooled_graphs(graphs, batch));
 }
 
 std::vector<std::vector<float>> ArchBertModel::similarity(

@@ -78,15 +78,14 @@ ModelConfig ModelConfig::from_json(const std::string& json_text, const std::stri
   } catch (const Error& e) {
     throw_bad_input(source, e.what());
   }
-  static const char* kKeys[] = {"preset",        "d_model",           "heads",
-                                "layers",        "gat_layers",        "gat_heads",
-                                "ffn_dim",       "text_vocab",        "text_pad_id",
-                                "max_text_len",  "max_graph_nodes",   "shape_buckets",
-                                "shape_exact",   "shape_max_dim",     "aqa_answers",
-                                "dropout",       "use_shape",         "use_edges",
-                                "use_cross",     "node_vocab",        "use_summary",
-                                "use_numbers",   "value_frequencies", "use_matcher",
-                                "matcher_layers"};
+  static const char* kKeys[] = {"preset",       "d_model",          "heads",
+                                "layers",       "gat_layers",       "gat_heads",
+                                "ffn_dim",      "text_vocab",       "text_pad_id",
+                                "max_text_len", "max_graph_nodes",  "shape_buckets",
+                                "shape_exact",  "shape_max_dim",    "aqa_answers",
+                                "dropout",      "use_shape",        "use_edges",
+                                "use_cross",    "node_vocab",       "use_summary",
+                                "use_numbers",  "value_frequencies"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (std::find_if(std::begin(kKeys), std::end(kKeys),
                      [&](const char* k) { return it.key() == k; }) == std::end(kKeys)) {
@@ -118,9 +117,6 @@ ModelConfig ModelConfig::from_json(const std::string& json_text, const std::stri
   read_key(j, "use_summary", c.use_summary, source);
   read_key(j, "use_numbers", c.use_numbers, source);
   read_key(j, "value_frequencies", c.value_frequencies, source);
-  if (j.contains("node_vocab") && !j.contains("use_matcher")) c.use_matcher = false;
-  read_key(j, "use_matcher", c.use_matcher, source);
-  read_key(j, "matcher_layers", c.matcher_layers, source);
   // node_vocab is informational (written by to_json); a checkpoint made with another op
   // vocabulary cannot be used.
   if (j.contains("node_vocab")) {
@@ -160,8 +156,6 @@ std::string ModelConfig::to_json(int indent) const {
   j["use_summary"] = use_summary;
   j["use_numbers"] = use_numbers;
   j["value_frequencies"] = value_frequencies;
-  j["use_matcher"] = use_matcher;
-  j["matcher_layers"] = matcher_layers;
   j["node_vocab"] = node_vocab();
   return j.dump(indent);
 }
@@ -184,7 +178,6 @@ void ModelConfig::validate(const std::string& source) const {
   if (aqa_answers < 0) fail("aqa_answers must be >= 0");
   if (value_frequencies < 1 || value_frequencies > 256)
     fail("value_frequencies must be in [1, 256]");
-  if (matcher_layers < 1 || matcher_layers > 24) fail("matcher_layers must be in [1, 24]");
   if (!(dropout >= 0.0 && dropout < 1.0)) fail("dropout must be in [0, 1)");
 }
 

@@ -23,28 +23,6 @@ torch::Tensor AqaHeadImpl::forward(const torch::Tensor& jt, const torch::Tensor&
   return fc2_(torch::gelu(fc1_(jt * jg)));  // [B, |A|]
 }
 
-MatcherImpl::MatcherImpl(const ModelConfig& c) {
-  cls_ = register_parameter("cls", torch::randn({c.d_model}) * 0.02);
-  segment_ = register_module("segment", torch::nn::Embedding(2, c.d_model));
-  torch::nn::init::normal_(segment_->weight, 0.0, 0.02);
-  layers_ = register_module("layers", torch::nn::ModuleList());
-  for (int64_t i = 0; i < c.matcher_layers; ++i)
-    layers_->push_back(EncoderLayer(c.d_model, c.heads, c.ffn_dim, c.dropout));
-  final_ = register_module("final", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.d_model})));
-  out_ = register_module("out", torch::nn::Linear(c.d_model, 1));
-}
-
-torch::Tensor MatcherImpl::forward(const torch::Tensor& text, const torch::Tensor& text_mask,
-                                   const torch::Tensor& graph, const torch::Tensor& graph_mask) {
-  const int64_t b = text.size(0), d = text.size(2);
-  auto cls = cls_.view({1, 1, d}).expand({b, 1, d});  // [B, 1, d]
-  auto x = torch::cat({cls, text + segment_->weight[0], graph + segment_->weight[1]},
-                      1);  // [B, 1 + L + K, d]
-  auto mask = torch::cat({torch::ones({b, 1}, torch::kBool), text_mask, graph_mask}, 1);
-  for (auto& layer : *layers_) x = layer->as<EncoderLayer>()->forward(x, mask);
-  return out_(final_(x.select(1, 0))).squeeze(1);  // [B]
-}
-
 torch::Tensor sim_loss(const torch::Tensor& cosine, const torch::Tensor& target) {
   return torch::mse_loss(cosine, target.to(cosine.dtype()));
 }

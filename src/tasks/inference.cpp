@@ -26,38 +26,13 @@ void append(std::vector<std::string>& to, const std::vector<std::string>& from) 
   to.insert(to.end(), from.begin(), from.end());
 }
 
-// Token ids of one text, with its warnings.
-std::vector<int32_t> text_ids(const LoadedModel& m, const std::string& text,
-                              const std::string& input_name, std::vector<std::string>* warnings) {
-  std::vector<TextCheck> checks;
-  auto ids = encode_texts(m, {text}, &checks, input_name);
-  if (warnings) append(*warnings, text_warnings(m, checks[0], input_name));
-  return ids.at(0);
-}
-
 // J_t of one text, with its warnings.
 std::vector<float> text_vector(const LoadedModel& m, const std::string& text,
                                const std::string& input_name, std::vector<std::string>* warnings) {
-  return m.model.embed_texts({text_ids(m, text, input_name, warnings)}).at(0);
-}
-
-// AR scores of one text against each graph: the matcher's probability, or cos(J_t, J_g) for a
-// checkpoint without a matcher. `jg` receives the graphs' J_g.
-std::vector<float> statement_scores(const LoadedModel& m, const std::vector<int32_t>& ids,
-                                    const std::vector<const ArchGraph*>& graphs,
-                                    std::vector<std::vector<float>>* jg) {
-  std::vector<float> out;
-  if (m.model.config().use_matcher) {
-    std::vector<GraphTokens> tokens;
-    *jg = m.model.embed_graphs(graphs, 16, &tokens);
-    std::vector<const GraphTokens*> per;
-    for (const GraphTokens& t : tokens) per.push_back(&t);
-    return m.model.match_scores(std::vector<std::vector<int32_t>>(graphs.size(), ids), per);
-  }
-  const std::vector<float> jt = m.model.embed_texts({ids}).at(0);
-  *jg = m.model.embed_graphs(graphs);
-  for (const auto& g : *jg) out.push_back(cosine_similarity(jt, g));
-  return out;
+  std::vector<TextCheck> checks;
+  auto ids = encode_texts(m, {text}, &checks, input_name);
+  if (warnings) append(*warnings, text_warnings(m, checks[0], input_name));
+  return m.model.embed_texts(ids).at(0);
 }
 
 }  // namespace
@@ -113,10 +88,9 @@ ReasonResult reason(const LoadedModel& m, const ArchGraph& graph, const std::str
   ReasonResult r;
   r.threshold = m.ar_threshold;
   // Text first: a bad statement is reported before any graph work.
-  const std::vector<int32_t> ids = text_ids(m, statement, "statement", &r.warnings);
-  append(r.warnings, graph_warnings(m, graph));
-  std::vector<std::vector<float>> jg;
-  r.score = statement_scores(m, ids, {&graph}, &jg).at(0);
+  std::vector<float> jt = text_vector(m, statement, "statement", &r.warnings);
+  std::vector<float> jg = embed_graph(m, graph, &r.warnings);
+  r.score = cosine_similarity(jt, jg);
   r.correct = r.score >= r.threshold;
   return r;
 }
@@ -125,17 +99,12 @@ CloneResult clone(const LoadedModel& m, const ArchGraph& a, const ArchGraph& b,
                   const std::optional<std::string>& text) {
   CloneResult r;
   r.threshold = m.acd_threshold;
-  std::vector<int32_t> ids;
-  if (text) ids = text_ids(m, *text, "text", &r.warnings);
+  std::vector<float> jt;
+  if (text) jt = text_vector(m, *text, "text", &r.warnings);
   append(r.warnings, graph_warnings(m, a));
   if (&a != &b) append(r.warnings, graph_warnings(m, b));
   // One forward pass for both graphs; the batch masks padding, so each row is the graph's own J_g.
-  std::vector<std::vector<float>> jg;
-  std::vector<float> ar;
-  if (text)
-    ar = statement_scores(m, ids, {&a, &b}, &jg);
-  else
-    jg = m.model.embed_graphs({&a, &b});
+  auto jg = m.model.embed_graphs({&a, &b});
   r.score = cosine_similarity(jg[0], jg[1]);
   r.similar = r.score >= r.threshold;
   if (text) {
@@ -144,7 +113,7 @@ CloneResult clone(const LoadedModel& m, const ArchGraph& a, const ArchGraph& b,
     for (int i = 0; i < 2; ++i) {
       ReasonResult t;
       t.threshold = m.ar_threshold;
-      t.score = ar[i];
+      t.score = cosine_similarity(jt, jg[i]);
       t.correct = t.score >= t.threshold;
       (i == 0 ? r.text_a : r.text_b) = t;
     }

@@ -1,11 +1,9 @@
-// Architecture search (include/archbert/tasks.h): rank models by cos(J_query, J_g), the best of
-// them re-ranked by the statement matcher, with the zoo's graph embeddings and matcher tokens
-// cached on disk per checkpoint.
+// Architecture search (include/archbert/tasks.h): rank models by cos(J_query, J_g), with the
+// zoo's graph embeddings cached on disk per checkpoint.
 //
 // Cache file (native byte order; written atomically, verified before use):
 //   "ABZE" | u32 format version | u64 checkpoint checksum | u64 zoo version | u32 dim | u32 count
-//   | count x (u32 name length | name bytes | dim x f32 | u32 tokens | tokens x dim x f32)
-//   | u64 FNV-1a of every byte before it        (tokens = 0 for a checkpoint without a matcher)
+//   | count x (u32 name length | name bytes | dim x f32) | u64 FNV-1a of every byte before it
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -28,7 +26,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kMagic[4] = {'A', 'B', 'Z', 'E'};
-constexpr uint32_t kCacheFormat = 2;
+constexpr uint32_t kCacheFormat = 1;
 
 // FNV-1a, 64 bit: a content checksum (not cryptographic; it guards against corruption and
 // stale files, not against tampering).
@@ -105,9 +103,6 @@ std::string encode_cache(uint64_t ckpt, uint64_t zoo, const NamedEmbeddings& e, 
     put(out, static_cast<uint32_t>(e.names[i].size()));
     out += e.names[i];
     out.append(reinterpret_cast<const char*>(e.vectors[i].data()), dim * sizeof(float));
-    const GraphTokens* t = e.tokens.empty() ? nullptr : &e.tokens[i];
-    put(out, static_cast<uint32_t>(t ? t->tokens : 0));
-    if (t) out.append(reinterpret_cast<const char*>(t->values.data()), t->values.size() * 4);
   }
   Fnv64 f;
   f.add(out.data(), out.size());
@@ -125,7 +120,7 @@ bool get(const std::string& in, size_t& pos, T& v) {
 }
 
 // Parses and verifies a cache file; false (never a throw) when anything is off.
-bool decode_cache(const std::string& in, uint64_t ckpt, uint64_t zoo, uint32_t dim, bool matcher,
+bool decode_cache(const std::string& in, uint64_t ckpt, uint64_t zoo, uint32_t dim,
                   const std::set<std::string>& zoo_names, NamedEmbeddings& e) {
   if (in.size() < 4 + 4 + 8 + 8 + 4 + 4 + 8 || std::memcmp(in.data(), kMagic, 4) != 0) return false;
   Fnv64 f;
@@ -144,7 +139,6 @@ bool decode_cache(const std::string& in, uint64_t ckpt, uint64_t zoo, uint32_t d
   if (!get(body, pos, count) || count > zoo_names.size()) return false;
   std::vector<std::string> names;
   std::vector<std::vector<float>> vectors;
-  std::vector<GraphTokens> tokens;
   for (uint32_t i = 0; i < count; ++i) {
     uint32_t len = 0;
     if (!get(body, pos, len) || body.size() - pos < len) return false;
@@ -158,46 +152,28 @@ bool decode_cache(const std::string& in, uint64_t ckpt, uint64_t zoo, uint32_t d
     pos += bytes;
     for (float x : v)
       if (!std::isfinite(x)) return false;
-    uint32_t k = 0;
-    if (!get(body, pos, k) || (k == 0) == matcher || k > (1u << 16)) return false;
-    GraphTokens t;
-    t.tokens = k;
-    t.values.resize(size_t(k) * dim);
-    if (body.size() - pos < t.values.size() * sizeof(float)) return false;
-    std::memcpy(t.values.data(), body.data() + pos, t.values.size() * sizeof(float));
-    pos += t.values.size() * sizeof(float);
-    for (float x : t.values)
-      if (!std::isfinite(x)) return false;
     names.push_back(std::move(name));
     vectors.push_back(std::move(v));
-    if (matcher) tokens.push_back(std::move(t));
   }
   if (pos != body.size()) return false;
   e.names = std::move(names);
   e.vectors = std::move(vectors);
-  e.tokens = std::move(tokens);
   return true;
 }
 
-// Embeds graphs in batches of similar size (less padding), returning rows (and, with a
-// matcher, the graphs' matcher tokens into e.tokens) in input order.
-void embed_all(const LoadedModel& m, const std::vector<ArchGraph>& gs, int batch,
-               NamedEmbeddings& e) {
+// Embeds graphs in batches of similar size (less padding), returning rows in input order.
+std::vector<std::vector<float>> embed_all(const LoadedModel& m, const std::vector<ArchGraph>& gs,
+                                          int batch) {
   std::vector<size_t> order(gs.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return gs[a].nodes.size() < gs[b].nodes.size(); });
   std::vector<const ArchGraph*> sorted;
   for (size_t i : order) sorted.push_back(&gs[i]);
-  const bool matcher = m.model.config().use_matcher;
-  std::vector<GraphTokens> tokens;
-  auto rows = m.model.embed_graphs(sorted, batch, matcher ? &tokens : nullptr);
-  e.vectors.assign(gs.size(), {});
-  e.tokens.assign(matcher ? gs.size() : 0, {});
-  for (size_t k = 0; k < order.size(); ++k) {
-    e.vectors[order[k]] = std::move(rows[k]);
-    if (matcher) e.tokens[order[k]] = std::move(tokens[k]);
-  }
+  auto rows = m.model.embed_graphs(sorted, batch);
+  std::vector<std::vector<float>> out(gs.size());
+  for (size_t k = 0; k < order.size(); ++k) out[order[k]] = std::move(rows[k]);
+  return out;
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -256,7 +232,7 @@ NamedEmbeddings zoo_embeddings(const LoadedModel& m, const SearchOptions& option
       } catch (const Error&) {
         bytes.clear();  // unreadable: rebuild
       }
-      if (decode_cache(bytes, ckpt, zoo, dim, m.model.config().use_matcher, names, out)) {
+      if (decode_cache(bytes, ckpt, zoo, dim, names, out)) {
         out.cache = CacheUse::kHit;
         out.seconds = seconds_since(t0);
         return out;
@@ -279,7 +255,7 @@ NamedEmbeddings zoo_embeddings(const LoadedModel& m, const SearchOptions& option
     out.warnings.push_back(
         std::to_string(skipped.size()) +
         " zoo models could not be read and are not searched (first: " + skipped[0] + ")");
-  embed_all(m, graphs, options.graph_batch, out);
+  out.vectors = embed_all(m, graphs, options.graph_batch);
   if (!dir.empty()) {
     try {
       std::error_code ec;
@@ -297,14 +273,9 @@ NamedEmbeddings zoo_embeddings(const LoadedModel& m, const SearchOptions& option
 SearchResult search(const LoadedModel& m, const std::string& query, int top_k,
                     const std::vector<std::string>& candidates, const SearchOptions& options) {
   if (top_k < 1) throw Error(ErrorKind::kUsage, "top_k must be at least 1");
-  if (options.rerank < 0) throw Error(ErrorKind::kUsage, "rerank must be >= 0");
   SearchResult r;
   // The query first: a bad query fails before any graph work.
-  std::vector<TextCheck> checks;
-  const std::vector<int32_t> ids = encode_texts(m, {query}, &checks, "query").at(0);
-  const std::vector<std::string> qw = text_warnings(m, checks[0], "query");
-  r.warnings.insert(r.warnings.end(), qw.begin(), qw.end());
-  const std::vector<float> jq = m.model.embed_texts({ids}).at(0);
+  std::vector<float> jq = embed_text(m, query, &r.warnings);
   NamedEmbeddings g;
   if (candidates.empty()) {
     g = zoo_embeddings(m, options);
@@ -315,7 +286,7 @@ SearchResult search(const LoadedModel& m, const std::string& query, int top_k,
       graphs.push_back(load_graph(c, options.import));
       g.names.push_back(c);
     }
-    embed_all(m, graphs, options.graph_batch, g);
+    g.vectors = embed_all(m, graphs, options.graph_batch);
     g.seconds = seconds_since(t0);
   }
   r.warnings.insert(r.warnings.end(), g.warnings.begin(), g.warnings.end());
@@ -323,36 +294,12 @@ SearchResult search(const LoadedModel& m, const std::string& query, int top_k,
   r.cache_path = g.cache_path;
   r.seconds = g.seconds;
   r.candidates = static_cast<int64_t>(g.names.size());
-  std::vector<size_t> index;  // candidate of each result
-  for (size_t i = 0; i < g.names.size(); ++i) {
-    const double c = cosine_similarity(jq, g.vectors[i]);
-    r.results.push_back({g.names[i], c, c, false});
-    index.push_back(i);
-  }
-  auto by_score = [&](size_t a, size_t b) {
-    const SearchHit &x = r.results[a], &y = r.results[b];
-    if (x.reranked != y.reranked) return x.reranked;
-    return x.score != y.score ? x.score > y.score : x.name < y.name;
-  };
-  std::vector<size_t> order(r.results.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), by_score);
-  const size_t rerank = g.tokens.empty() ? 0 : std::min<size_t>(options.rerank, order.size());
-  if (rerank > 0) {
-    std::vector<const GraphTokens*> tokens;
-    for (size_t k = 0; k < rerank; ++k) tokens.push_back(&g.tokens[index[order[k]]]);
-    const std::vector<float> p =
-        m.model.match_scores(std::vector<std::vector<int32_t>>(rerank, ids), tokens);
-    for (size_t k = 0; k < rerank; ++k) {
-      r.results[order[k]].score = p[k];
-      r.results[order[k]].reranked = true;
-    }
-    std::sort(order.begin(), order.end(), by_score);
-  }
-  std::vector<SearchHit> sorted;
-  for (size_t k = 0; k < order.size() && k < static_cast<size_t>(top_k); ++k)
-    sorted.push_back(r.results[order[k]]);
-  r.results = std::move(sorted);
+  for (size_t i = 0; i < g.names.size(); ++i)
+    r.results.push_back({g.names[i], cosine_similarity(jq, g.vectors[i])});
+  std::sort(r.results.begin(), r.results.end(), [](const SearchHit& a, const SearchHit& b) {
+    return a.score != b.score ? a.score > b.score : a.name < b.name;
+  });
+  if (r.results.size() > static_cast<size_t>(top_k)) r.results.resize(top_k);
   return r;
 }
 

@@ -15,12 +15,10 @@
 #include <unordered_map>
 
 #include "archbert/dataset.h"
-#include "archbert/descriptions.h"
 #include "archbert/error.h"
 #include "archbert/graph_io.h"
 #include "archbert/metrics.h"
 #include "archbert/model_torch.h"
-#include "archbert/ops.h"
 #include "archbert/synonyms.h"
 #include "archbert/tokenizer.h"
 #include "archbert/train.h"
@@ -195,7 +193,6 @@ struct Validation {
 
 Validation validate(ArchBertNet& net, const TrainData& d, const TrainOptions& o) {
   torch::NoGradGuard no_grad;
-  const ModelConfig& config = net->config();
   net->eval();
   Validation v;
   std::vector<float> all_s, all_y;
@@ -215,32 +212,15 @@ Validation validate(ArchBertNet& net, const TrainData& d, const TrainOptions& o)
         graphs.push_back(t.graph);
       texts.push_back(t.text);
     }
-    std::vector<const ArchGraph*> ptrs;
-    for (int64_t g : graphs) ptrs.push_back(&d.graphs[g]);
-    std::vector<torch::Tensor> tokens;
-    auto jg = net->pooled_graphs(ptrs, 32, config.use_matcher ? &tokens : nullptr);
+    auto jg = embed_graph_rows(net, d, graphs);
     std::vector<std::vector<int32_t>> ids;
     for (int32_t t : texts) ids.push_back(d.ids[t]);
+    auto jt = net->pooled_texts(ids, 256);
     std::vector<int64_t> idx;
     for (const Text& t : samples) idx.push_back(row[t.graph]);
-    // cos(J_t, J_g) always (the paper's score), and the matcher's probability when there is one:
-    // that is the AR score the checkpoint answers with.
-    auto jt = net->pooled_texts(ids, 256);
-    torch::Tensor score =
-        torch::cosine_similarity(jt, jg.index_select(0, torch::tensor(idx)), 1, 1e-8);
-    std::vector<float> y;
+    auto cos = torch::cosine_similarity(jt, jg.index_select(0, torch::tensor(idx)), 1, 1e-8);
+    std::vector<float> s(cos.data_ptr<float>(), cos.data_ptr<float>() + cos.numel()), y;
     for (const Text& t : samples) y.push_back(t.label);
-    if (config.use_matcher) {
-      const std::vector<float> cs(score.data_ptr<float>(), score.data_ptr<float>() + score.numel());
-      const BinaryMetrics c = best_threshold(as_doubles(cs), as_labels(y));
-      v.json["ar_cosine"][src.name] = {
-          {"accuracy", c.accuracy()}, {"f1", c.f1()}, {"threshold", c.threshold}};
-      std::vector<torch::Tensor> per_text;
-      for (int64_t i : idx) per_text.push_back(tokens[i]);
-      score = torch::sigmoid(net->match_logits(ids, per_text, 256));
-    }
-    score = score.contiguous();
-    std::vector<float> s(score.data_ptr<float>(), score.data_ptr<float>() + score.numel());
     all_s.insert(all_s.end(), s.begin(), s.end());
     all_y.insert(all_y.end(), y.begin(), y.end());
     per.push_back({src.name, {s, y}});
@@ -340,54 +320,6 @@ void load_optimizer(const std::string& path, torch::optim::AdamW& opt) {
   }
 }
 
-// Starts each op's embedding where the texts that name it start: the mean of the initial token
-// rows of the pieces of its canonical name ("max pool"), its inventory class ("MaxPool2d") and
-// the descriptions' names of that class ("max pooling"), scaled to the mean token-row norm. The
-// op token and the words for it then meet in attention from the first step instead of having to
-// find each other. Ops whose phrases hold no known piece keep their random rows.
-int init_op_embeddings(ArchBertNet& net, const Tokenizer& tok, const std::vector<float>& rows,
-                       int64_t d) {
-  const int64_t vocab = static_cast<int64_t>(rows.size()) / d;
-  double mean_norm = 0;
-  for (int64_t t = 0; t < vocab; ++t) {
-    double n = 0;
-    for (int64_t k = 0; k < d; ++k) n += static_cast<double>(rows[t * d + k]) * rows[t * d + k];
-    mean_norm += std::sqrt(n) / static_cast<double>(vocab);
-  }
-  auto& table = net->node_embedding()->op_table()->weight;  // [node_vocab, d]
-  torch::NoGradGuard no_grad;
-  int set = 0;
-  for (int i = 0; i < op_count(); ++i) {
-    const Op op = static_cast<Op>(i);
-    std::string name(op_name(op));
-    std::replace(name.begin(), name.end(), '_', ' ');
-    std::vector<std::string> phrases{name};
-    if (!op_class(op).empty()) {
-      phrases.emplace_back(op_class(op));
-      for (const std::string& n : layer_names(op_class(op))) phrases.push_back(n);
-    }
-    std::vector<double> sum(d, 0.0);
-    int pieces = 0;
-    for (const std::string& p : phrases) {
-      for (int32_t id : tok.encode(p).ids) {
-        if (id <= Tokenizer::kMask || id == Tokenizer::kUnk || id >= vocab) continue;
-        for (int64_t k = 0; k < d; ++k) sum[k] += rows[id * d + k];
-        ++pieces;
-      }
-    }
-    if (pieces == 0) continue;
-    double n = 0;
-    for (double& v : sum) n += v * v;
-    n = std::sqrt(n);
-    if (n <= 0) continue;
-    auto row = torch::empty({d});
-    for (int64_t k = 0; k < d; ++k) row[k] = static_cast<float>(sum[k] / n * mean_norm);
-    table[i].copy_(row);
-    ++set;
-  }
-  return set;
-}
-
 std::string format_eta(double s) {
   char buf[32];
   const int t = static_cast<int>(std::max(0.0, s));
@@ -457,7 +389,6 @@ TrainReport train_pretrain(const TrainOptions& o) {
     config.use_cross = config.use_cross && o.use_cross;
     config.use_summary = config.use_summary && o.use_summary;
     config.use_numbers = config.use_numbers && o.use_numbers;
-    config.use_matcher = config.use_matcher && o.use_matcher;
     config.validate(o.config_path.empty() ? "preset " + o.preset : o.config_path);
     torch::manual_seed(o.seed);
     net = ArchBertNet(config);
@@ -469,10 +400,6 @@ TrainReport train_pretrain(const TrainOptions& o) {
       torch::NoGradGuard no_grad;
       net->token_embedding()->weight.copy_(
           torch::from_blob(init.data(), {tok.size(), config.d_model}, torch::kFloat));
-      const int ops_set = init_op_embeddings(net, tok, init, config.d_model);
-      if (o.progress)
-        std::fprintf(stderr, "train: %d of %d op embeddings start from the words naming them\n",
-                     ops_set, op_count());
       if (o.progress)
         std::fprintf(stderr,
                      "train: token embeddings from word vectors: %d whole words, %d sub-pieces, %d "
@@ -534,7 +461,7 @@ TrainReport train_pretrain(const TrainOptions& o) {
   net->train();
   auto window_start = Clock::now();
   int64_t window_samples = 0, window_steps = 0;
-  double loss_avg = 0, sim_avg = 0, mam_avg = 0, acd_avg = 0, match_avg = 0;
+  double loss_avg = 0, sim_avg = 0, mam_avg = 0, acd_avg = 0;
   const double run_start_step = static_cast<double>(step);
   const auto run_start = Clock::now();
 
@@ -592,11 +519,7 @@ TrainReport train_pretrain(const TrainOptions& o) {
       auto y = torch::tensor(labels);
       auto l_sim = sim_loss(out.cosine, y);
       auto loss = l_sim;
-      torch::Tensor l_mam, l_acd, l_match;
-      if (config.use_matcher && o.match_weight > 0) {
-        l_match = torch::binary_cross_entropy_with_logits(out.match_logits, y);
-        loss = loss + o.match_weight * l_match;
-      }
+      torch::Tensor l_mam, l_acd;
       if (o.use_mam) {
         l_mam = mam_loss(out.mam_logits, targets, gb);
         loss = loss + o.mam_weight * l_mam;
@@ -664,7 +587,6 @@ TrainReport train_pretrain(const TrainOptions& o) {
       sim_avg = k * sim_avg + (1 - k) * l_sim.item<double>();
       if (l_mam.defined()) mam_avg = k * mam_avg + (1 - k) * l_mam.item<double>();
       if (l_acd.defined()) acd_avg = k * acd_avg + (1 - k) * l_acd.item<double>();
-      if (l_match.defined()) match_avg = k * match_avg + (1 - k) * l_match.item<double>();
       window_samples += static_cast<int64_t>(labels.size());
       report.samples += static_cast<int64_t>(labels.size());
       ++window_steps;
@@ -675,14 +597,13 @@ TrainReport train_pretrain(const TrainOptions& o) {
         const int width = 20, filled = static_cast<int>(width * step / std::max<int64_t>(1, total));
         std::string bar(filled, '#');
         bar.resize(width, '.');
-        std::fprintf(
-            stderr,
-            "%sepoch %d/%d step %lld/%lld [%s] loss %.4f (sim %.4f mam %.3f acd %.4f match %.4f) "
-            "%.1f samples/s lr %.2e ETA %s%s",
-            tty ? "\r" : "", epoch + 1, o.epochs, static_cast<long long>(step),
-            static_cast<long long>(total), bar.c_str(), loss_avg, sim_avg, mam_avg, acd_avg,
-            match_avg, rate, lr, format_eta(per_step * (total - step)).c_str(),
-            tty ? "\033[K" : "\n");
+        std::fprintf(stderr,
+                     "%sepoch %d/%d step %lld/%lld [%s] loss %.4f (sim %.4f mam %.3f acd %.4f) "
+                     "%.1f samples/s lr %.2e ETA %s%s",
+                     tty ? "\r" : "", epoch + 1, o.epochs, static_cast<long long>(step),
+                     static_cast<long long>(total), bar.c_str(), loss_avg, sim_avg, mam_avg,
+                     acd_avg, rate, lr, format_eta(per_step * (total - step)).c_str(),
+                     tty ? "\033[K" : "\n");
         std::fflush(stderr);
         if (!tty || step % 50 == 0) {
           window_start = Clock::now();
