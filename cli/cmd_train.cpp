@@ -73,6 +73,9 @@ CommandRunner add_train_commands(CLI::App& app, const GlobalOptions& global) {
   pre->add_flag(
       "--no-numbers", [o](int64_t) { o->use_numbers = false; },
       "Ablation: numbers in text get no value embedding");
+  pre->add_flag("--graph-only", o->graph_only,
+                "Uni-modal ACD baseline: train the graph side on the ACD term (and MAM) alone, "
+                "no descriptions");
   pre->add_flag(
       "--quiet", [o](int64_t) { o->progress = false; }, "No progress output");
   // tune-threshold: re-tune τ of a trained checkpoint on a dataset's validation split.

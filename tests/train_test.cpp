@@ -152,6 +152,36 @@ TEST_F(TrainTest, AblationFlagsAreStoredInTheConfig) {
   EXPECT_FALSE(m.config().use_numbers);
 }
 
+// The uni-modal ACD baseline: no description reaches the loss, so the text side keeps its
+// initial weights while the graph side trains (here through MAM; AutoNet has no ACD pairs).
+TEST_F(TrainTest, GraphOnlyLeavesTheTextSideUntouched) {
+  TempDir out;
+  TrainOptions o = options(out / "m.ckpt");
+  o.epochs = 1;
+  o.graph_only = true;
+  EXPECT_THROW(train_pretrain(o), Error);  // needs the ACD term
+  o.acd_weight = 1.0;
+  o.lr = 3e-3;
+  const TrainReport r = train_pretrain(o);
+  EXPECT_EQ(r.samples, 0);  // no descriptions
+  auto net = load_checkpoint(out / "m.ckpt", nullptr);
+  torch::manual_seed(o.seed);
+  ArchBertNet fresh(net->config());
+  auto start = fresh->named_parameters(true);
+  for (const auto& p : net->named_parameters(true)) {
+    const bool text_side =
+        p.key() == "tok.weight" || p.key() == "pos.weight" || p.key().rfind("text_norm.", 0) == 0;
+    if (text_side) {
+      EXPECT_TRUE(torch::equal(p.value(), start[p.key()])) << p.key();
+    }
+  }
+  EXPECT_FALSE(torch::equal(net->named_parameters(true)["gat.layers.0.proj.weight"],
+                            start["gat.layers.0.proj.weight"]));
+  ArchBertModel m = ArchBertModel::load(out / "m.ckpt");
+  const auto report = nlohmann::json::parse(m.meta().extra.at("train_report"));
+  EXPECT_FALSE(report.at("history").back().contains("ar"));
+}
+
 TEST_F(TrainTest, NumberRolesComeFromTheTrainedTokenizer) {
   TempDir out;
   TrainOptions o = options(out / "m.ckpt");

@@ -48,8 +48,11 @@ struct TrainOptions {
   bool use_cross = true;    // --no-cross
   bool use_summary = true;  // --no-summary
   bool use_numbers = true;  // --no-numbers
-  bool progress = true;     // progress line on stderr
-  std::string recipe;       // the command line, stored in the checkpoint
+  // --graph-only: the uni-modal ACD baseline (paper §5.1). No descriptions are read into the
+  // loss: the graph encoder learns from the Zoo ACD term (and MAM) alone. Needs --acd-weight.
+  bool graph_only = false;
+  bool progress = true;  // progress line on stderr
+  std::string recipe;    // the command line, stored in the checkpoint
 };
 
 struct TrainReport {

@@ -198,6 +198,7 @@ Validation validate(ArchBertNet& net, const TrainData& d, const TrainOptions& o)
   std::vector<float> all_s, all_y;
   std::vector<std::pair<std::string, std::pair<std::vector<float>, std::vector<float>>>> per;
   for (const Source& src : d.val) {
+    if (o.graph_only) break;  // no text side was trained
     std::vector<Text> samples = src.samples;
     if (o.val_texts > 0 && samples.size() > static_cast<size_t>(o.val_texts)) {
       std::mt19937_64 rng(12345);  // the same subset every epoch
@@ -334,6 +335,8 @@ TrainReport train_pretrain(const TrainOptions& o) {
   if (o.data_dirs.empty()) throw Error(ErrorKind::kUsage, "--data needs at least one directory");
   if (o.graphs_per_batch < 1 || o.texts_per_graph < 1 || o.epochs < 1)
     throw Error(ErrorKind::kUsage, "batch sizes and epochs must be positive");
+  if (o.graph_only && !(o.acd_weight > 0))
+    throw Error(ErrorKind::kUsage, "--graph-only learns from the ACD term: give --acd-weight");
   const auto t_start = Clock::now();
   const bool tty = o.progress && ::isatty(STDERR_FILENO);
 
@@ -479,6 +482,7 @@ TrainReport train_pretrain(const TrainOptions& o) {
       for (size_t u = 0; u < units.size(); ++u) {
         ptrs.push_back(&d.graphs[units[u].graph]);
         for (const Text& t : units[u].texts) {
+          if (o.graph_only) break;  // the graph is in the batch; its descriptions are not
           if (o.paraphrase_rate > 0) {
             const uint64_t seed =
                 o.seed ^ (static_cast<uint64_t>(step) << 20) ^ static_cast<uint64_t>(t.text);
@@ -517,7 +521,8 @@ TrainReport train_pretrain(const TrainOptions& o) {
       // tokens against ~42 on average) nearly doubled a step (bench/README.md).
       PairOutput out = net->forward_pairs(gb, ids, tg, 64);
       auto y = torch::tensor(labels);
-      auto l_sim = sim_loss(out.cosine, y);
+      // Graph-only: no descriptions, no L_SIM (a zero that keeps the sum defined).
+      auto l_sim = o.graph_only ? out.graphs.pooled.sum() * 0.0 : sim_loss(out.cosine, y);
       auto loss = l_sim;
       torch::Tensor l_mam, l_acd;
       if (o.use_mam) {
