@@ -10,7 +10,7 @@ work="${1:-/tmp/archbert-train}"
 out="${2:-$work/unimodal.ckpt}"
 ab=build/archbert
 source scripts/small-recipe.sh
-recipe_data "$work"
+recipe_zoo "$work"  # graphs and ACD pairs only: no AutoNet data, no word vectors
 "$ab" train pretrain --data "$work/zoo" --graph-only --acd-weight 1 --acd-pairs 32 \
   --epochs 8 --max-steps 200 --seed 0 --out "$out"
 rm -f "$out.optim"
