@@ -20,6 +20,7 @@ CommandRunner add_eval_commands(CLI::App& app, const GlobalOptions&) {
     std::string task, data, ckpt, unimodal, split;
     double threshold = 0.5;
     bool json = false;
+    bool claims = false;
     int64_t limit = 0;
     uint64_t seed = 0;
   };
@@ -48,6 +49,9 @@ CommandRunner add_eval_commands(CLI::App& app, const GlobalOptions&) {
   cmd->add_option("--seed", s->seed, "Seed of the graph-blind permutation (default 0)");
   cmd->add_option("--unimodal-ckpt", s->unimodal,
                   "ACD/BACD: also evaluate this graph-only checkpoint as the uni-modal baseline");
+  cmd->add_flag("--claims", s->claims,
+                "AR on AutoNet: score each stated fact's own sentence (label: its truth) instead "
+                "of the descriptions");
   cmd->add_flag("--json", s->json, "Write JSON");
 
   return [s] {
@@ -61,6 +65,9 @@ CommandRunner add_eval_commands(CLI::App& app, const GlobalOptions&) {
     if (s->threshold_option->count() > 0) o.threshold = s->threshold;
     o.limit = s->limit;
     o.seed = s->seed;
+    o.claims = s->claims;
+    if (o.claims && s->task != "ar")
+      throw archbert::Error(archbert::ErrorKind::kUsage, "--claims applies to ar");
     if (unimodal) o.unimodal = &*unimodal;
     if (s->task == "search") {
       if (unimodal)

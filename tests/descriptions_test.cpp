@@ -140,6 +140,20 @@ void expect_text_states(const std::string& text, const StatedFact& f) {
 
 // ---------------------------------------------------------------------------------------------
 
+// A fact's own sentence: the description's opener, then the words the description uses for that
+// fact, then a full stop; it states the fact's class and number.
+void expect_claim_sentence(const std::string& description, const StatedFact& f) {
+  ASSERT_GT(f.text.size(), 2u) << "no single-fact sentence for a fact of: " << description;
+  EXPECT_EQ(f.text.back(), '.') << f.text;
+  expect_text_states(f.text, f);
+  const std::string body = f.text.substr(0, f.text.size() - 1);
+  bool found = false;
+  for (size_t sp = body.find(' '); sp != std::string::npos && !found; sp = body.find(' ', sp + 1))
+    found = description.rfind(body.substr(0, sp + 1), 0) == 0 &&
+            description.find(body.substr(sp + 1)) != std::string::npos;
+  EXPECT_TRUE(found) << "'" << f.text << "' is not the opener and a predicate of: " << description;
+}
+
 TEST(Descriptions, EveryFactIsCheckedAgainstTheReimportedOnnxGraph) {
   TempDir tmp;
   const int kNetworks = 120;
@@ -174,6 +188,7 @@ TEST(Descriptions, EveryFactIsCheckedAgainstTheReimportedOnnxGraph) {
                                 << f.value << " " << f.kernel << ": " << s.text;
       EXPECT_EQ(fact_holds(f, stats.at(s.graph), params.at(s.graph)), truth) << s.text;
       expect_text_states(s.text, f);
+      expect_claim_sentence(s.text, f);
       wrong += !truth;
       ++(truth ? kinds_true : kinds_false)[f.kind];
       ++checked;
@@ -455,11 +470,14 @@ TEST(Descriptions, ClaimsRoundTripThroughJsonl) {
   c.cls = "GELU";
   c.value = 4;
   c.holds = true;
+  c.text = "It has 4 GELU layers.";
   s.claims = {p, c};
   write_jsonl(tmp / "t.jsonl", samples_to_jsonl(std::vector<ArSample>{s}));
   const auto back = read_ar_samples(tmp / "t.jsonl");
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(back[0].claims, s.claims);
+  EXPECT_EQ(back[0].claims[0].text, "");
+  EXPECT_EQ(back[0].claims[1].text, "It has 4 GELU layers.");
   EXPECT_EQ(back[0].facts, s.facts);
 }
 

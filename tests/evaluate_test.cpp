@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -116,6 +117,27 @@ TEST_F(AutoNetEval, ArCountsAndRanges) {
   }
   EXPECT_GE(pos, 60);
   EXPECT_GE(neg, 140);
+}
+
+TEST_F(AutoNetEval, ClaimsScoreEachStatedFactsOwnSentence) {
+  // Expected samples from the file: distinct (network, sentence) pairs, labelled by truth.
+  std::map<std::pair<int64_t, std::string>, int> expected;
+  for (const ArSample& s : read_ar_samples(dir_->file("texts.jsonl")))
+    for (const StatedFact& f : s.claims) expected[{s.graph, f.text}] = f.holds;
+  int64_t positives = 0;
+  for (const auto& [key, label] : expected) positives += label;
+  EvalOptions o;
+  o.claims = true;
+  const BinaryEvalReport r = evaluate_ar(*model_, dir_->str(), o);
+  EXPECT_EQ(r.model.samples(), static_cast<int64_t>(expected.size()));
+  EXPECT_GT(r.model.samples(), 200);  // 2-3 facts per description, some shared
+  EXPECT_EQ(r.model.positives(), positives);
+  EXPECT_GT(positives, 0);
+  EXPECT_LT(positives, r.model.samples());
+  // Each sample states one fact: the per-kind subsets partition the samples.
+  int64_t n = 0;
+  for (const auto& [kind, b] : r.by_fact) n += b.samples();
+  EXPECT_EQ(n, r.model.samples());
 }
 
 TEST_F(AutoNetEval, ScoresAreCosinesAndGraphBlindUsesPermutedGraphs) {
@@ -373,6 +395,9 @@ TEST(ZooEval, ArNameMatchingByHand) {
   EvalOptions bad;
   bad.split = "test";
   EXPECT_THROW(evaluate_ar(m, z.dir.str(), bad), Error);
+  EvalOptions claims;  // the Zoo has no single-fact sentences
+  claims.claims = true;
+  EXPECT_THROW(evaluate_ar(m, z.dir.str(), claims), Error);
 }
 
 TEST(ZooEval, AcdAndBacdJaccardByHand) {

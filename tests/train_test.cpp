@@ -207,6 +207,39 @@ TEST_F(TrainTest, NumberRolesComeFromTheTrainedTokenizer) {
   EXPECT_EQ(digits, 20);  // "0".."9" and "##0".."##9"
 }
 
+TEST_F(TrainTest, ClaimTextsJoinEveryUnitOfAnAutoNetGraph) {
+  TempDir out;
+  TrainOptions o = options(out / "a.ckpt");
+  const TrainReport plain = train_pretrain(o);
+  o.out = out / "b.ckpt";
+  o.claim_texts = 3;
+  const TrainReport with = train_pretrain(o);
+  // 24 networks x 10 descriptions in units of 5: two units per network, each with 3 of the
+  // network's (about 25) single-fact sentences, every epoch.
+  EXPECT_EQ(with.samples - plain.samples, o.epochs * 24 * 2 * 3);
+  EXPECT_EQ(with.steps, plain.steps);
+
+  // Texts written before single-fact sentences existed cannot serve the option.
+  TempDir old;
+  fs::copy((*dir_) / "train", old / "train", fs::copy_options::recursive);
+  std::string lines;
+  for (ArSample s : read_ar_samples(old / "train/texts.jsonl")) {
+    for (StatedFact& f : s.claims) f.text.clear();
+    lines += to_jsonl(s);
+  }
+  write_jsonl(old / "train/texts.jsonl", lines);
+  o.data_dirs = {old / "train"};
+  o.out = out / "c.ckpt";
+  try {
+    train_pretrain(o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kUsage);
+    EXPECT_NE(std::string(e.what()).find("--claim-texts"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(out / "c.ckpt"));
+}
+
 TEST_F(TrainTest, BadInputNamesTheProblem) {
   TempDir out;
   // Not a dataset directory.

@@ -130,6 +130,7 @@ struct StatedFact {
   int64_t unit = 0;    // params: the rounding unit of the stated number (1 = exact)
   std::string kernel;  // kernel: "7x1" (kH x kW)
   bool holds = false;  // the generator made this fact true
+  std::string text;    // AutoNet: the fact stated alone, in the description's words (may be empty)
   bool operator==(const StatedFact& o) const {
     return kind == o.kind && cls == o.cls && value == o.value && unit == o.unit &&
            kernel == o.kernel && holds == o.holds;

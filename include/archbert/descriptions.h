@@ -29,7 +29,7 @@ namespace archbert {
 
 // Versions of the text and question generators (templates, sampling rules). Bump whenever the
 // same graph and seed would give different texts. Stored in the manifest.
-constexpr int kAutoNetTextsVersion = 1;
+constexpr int kAutoNetTextsVersion = 2;  // 2: each claim carries its own sentence
 constexpr int kAutoNetQuestionsVersion = 1;
 
 // ---------------------------------------------------------------------------------------------

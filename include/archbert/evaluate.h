@@ -54,6 +54,9 @@ struct EvalOptions {
   int graph_batch = 16;                   // graphs per forward pass
   int text_batch = 64;                    // texts per forward pass
   const LoadedModel* unimodal = nullptr;  // ACD / BACD uni-modal baseline, optional
+  // AR on AutoNet: the samples are the stated facts' own sentences (StatedFact::text, once per
+  // graph and sentence, label = the fact's truth) instead of the descriptions.
+  bool claims = false;
 };
 
 // AR, ACD or BACD.

@@ -21,6 +21,8 @@
 //      could only be true, or only false, and would give the label away;
 //   3. one opener, a connector between facts and a predicate template per fact, all uniform and
 //      drawn the same way for true and false facts.
+// Each fact also carries its own sentence (the opener and its predicate alone), a training text
+// whose label is that fact's truth; it draws nothing, so descriptions do not depend on it.
 // No two facts of a description share a class or a scalar kind (total, params); a stated total
 // exceeds the stated class counts; the texts of a network are distinct.
 #include <algorithm>
@@ -346,6 +348,8 @@ Description draw_description(const FactDrawer& drawer, int label, Rng& rng) {
       out.text += predicate;
       out.templates.push_back(std::move(id));
       out.facts.push_back(facts[i].fact);
+      // The fact alone, in the same words: the description's opener and this predicate.
+      out.facts.back().text = data::description_openers()[out.opener] + (" " + predicate) + ".";
     }
     out.text += '.';
     return out;

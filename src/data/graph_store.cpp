@@ -475,6 +475,7 @@ json claim_json(const StatedFact& f) {
   if (f.unit != 0) j["unit"] = f.unit;
   if (!f.kernel.empty()) j["kernel"] = f.kernel;
   j["holds"] = f.holds;
+  if (!f.text.empty()) j["text"] = f.text;
   return j;
 }
 
@@ -486,6 +487,7 @@ StatedFact claim_of(const json& j) {
   f.unit = j.value("unit", int64_t{0});
   f.kernel = j.value("kernel", std::string());
   f.holds = j.at("holds").get<bool>();
+  f.text = j.value("text", std::string());
   return f;
 }
 

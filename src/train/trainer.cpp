@@ -12,6 +12,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 #include <unordered_map>
 
 #include "archbert/dataset.h"
@@ -47,6 +48,7 @@ struct Source {
   std::string name;  // "autonet:train", "zoo:val", ...
   bool zoo = false;
   std::vector<Text> samples;
+  std::vector<Text> claims;  // AutoNet: each stated fact alone, labelled by its truth
 };
 
 // Everything the loop needs, loaded once.
@@ -80,7 +82,22 @@ std::vector<Text> to_texts(TrainData& d, std::unordered_map<std::string, int32_t
   return out;
 }
 
-TrainData load_data(const std::vector<std::string>& dirs) {
+// The single-fact sentences of generated descriptions (StatedFact::text), once per graph.
+std::vector<Text> to_claims(TrainData& d, std::unordered_map<std::string, int32_t>& index,
+                            const std::vector<ArSample>& samples, int64_t offset) {
+  std::vector<Text> out;
+  std::set<std::pair<int64_t, int32_t>> seen;
+  for (const ArSample& s : samples)
+    for (const StatedFact& f : s.claims) {
+      if (f.text.empty()) continue;
+      const int32_t t = intern(d, index, f.text);
+      if (seen.insert({offset + s.graph, t}).second)
+        out.push_back({offset + s.graph, t, f.holds ? 1.0f : 0.0f});
+    }
+  return out;
+}
+
+TrainData load_data(const std::vector<std::string>& dirs, bool claim_texts) {
   TrainData d;
   std::unordered_map<std::string, int32_t> index;
   for (const std::string& dir : dirs) {
@@ -93,15 +110,20 @@ TrainData load_data(const std::vector<std::string>& dirs) {
     if (m.generator == "autonet") {
       if (!fs::exists(path("texts.jsonl")))
         throw_bad_input(dir, "AutoNet directory without texts.jsonl (descriptions)");
-      Source s{
-          "autonet:" + m.split, false,
-          to_texts(d, index, read_ar_samples(path("texts.jsonl")), offset, n, path("texts.jsonl"))};
+      const std::vector<ArSample> samples = read_ar_samples(path("texts.jsonl"));
+      Source s{"autonet:" + m.split,
+               false,
+               to_texts(d, index, samples, offset, n, path("texts.jsonl")),
+               {}};
+      if (m.split != "val" && claim_texts) s.claims = to_claims(d, index, samples, offset);
       (m.split == "val" ? d.val : d.train).push_back(std::move(s));
     } else if (m.generator == "zoo") {
       for (const char* split : {"train", "val"}) {
         const std::string f = path(std::string("texts_") + split + ".jsonl");
-        Source s{std::string("zoo:") + split, true,
-                 to_texts(d, index, read_ar_samples(f), offset, n, f)};
+        Source s{std::string("zoo:") + split,
+                 true,
+                 to_texts(d, index, read_ar_samples(f), offset, n, f),
+                 {}};
         (std::string(split) == "val" ? d.val : d.train).push_back(std::move(s));
       }
       for (const AcdPair& p : read_acd_pairs(path("acd_train.jsonl")))
@@ -134,6 +156,8 @@ std::vector<std::vector<Unit>> plan_epoch(const TrainData& d, const TrainOptions
   for (const Source& src : d.train) {
     std::map<int64_t, std::vector<Text>> by_graph;  // ordered: deterministic
     for (const Text& t : src.samples) by_graph[t.graph].push_back(t);
+    std::map<int64_t, std::vector<Text>> claims_of;  // --claim-texts: single-fact sentences
+    for (const Text& t : src.claims) claims_of[t.graph].push_back(t);
     for (auto& [g, texts] : by_graph) {
       std::vector<Text> chosen;
       if (src.zoo && o.zoo_negatives >= 0) {
@@ -148,11 +172,17 @@ std::vector<std::vector<Unit>> plan_epoch(const TrainData& d, const TrainOptions
         chosen = texts;
       }
       std::shuffle(chosen.begin(), chosen.end(), rng);
+      std::vector<Text>& claims = claims_of[g];
+      std::shuffle(claims.begin(), claims.end(), rng);
+      size_t next_claim = 0;
       for (size_t i = 0; i < chosen.size(); i += o.texts_per_graph) {
         Unit u;
         u.graph = g;
         u.texts.assign(chosen.begin() + i,
                        chosen.begin() + std::min(chosen.size(), i + o.texts_per_graph));
+        // Up to --claim-texts single-fact sentences of the graph beside its descriptions.
+        for (int k = 0; k < o.claim_texts && next_claim < claims.size(); ++k)
+          u.texts.push_back(claims[next_claim++]);
         units.push_back(std::move(u));
       }
     }
@@ -340,16 +370,22 @@ TrainReport train_pretrain(const TrainOptions& o) {
   const auto t_start = Clock::now();
   const bool tty = o.progress && ::isatty(STDERR_FILENO);
 
-  TrainData d = load_data(o.data_dirs);
+  TrainData d = load_data(o.data_dirs, o.claim_texts > 0);
   if (o.progress) {
-    size_t ntrain = 0, nval = 0;
-    for (auto& s : d.train) ntrain += s.samples.size();
+    size_t ntrain = 0, nval = 0, nclaims = 0;
+    for (auto& s : d.train) ntrain += s.samples.size(), nclaims += s.claims.size();
     for (auto& s : d.val) nval += s.samples.size();
-    std::fprintf(
-        stderr,
-        "train: %zu graphs, %zu train / %zu val descriptions, %zu ACD train pairs (%.1f s)\n",
-        d.graphs.size(), ntrain, nval, d.acd_train.size(), seconds_since(t_start));
+    std::fprintf(stderr,
+                 "train: %zu graphs, %zu train / %zu val descriptions, %zu single-fact "
+                 "sentences, %zu ACD train pairs (%.1f s)\n",
+                 d.graphs.size(), ntrain, nval, nclaims, d.acd_train.size(),
+                 seconds_since(t_start));
   }
+  if (o.claim_texts > 0 && std::none_of(d.train.begin(), d.train.end(),
+                                        [](const Source& s) { return !s.claims.empty(); }))
+    throw Error(ErrorKind::kUsage,
+                "--claim-texts: no AutoNet training texts with single-fact sentences among --data "
+                "(texts_version 2 or later: regenerate them with `archbert data autonet`)");
 
   // Tokenizer and network: from the checkpoint when resuming, else trained / created here.
   CheckpointMeta meta;
