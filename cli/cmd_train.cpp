@@ -45,6 +45,12 @@ CommandRunner add_train_commands(CLI::App& app, const GlobalOptions& global) {
       ->check(CLI::Range(0.0, 1.0));
   pre->add_option("--clip", o->clip, "Gradient-norm clipping (0: off)");
   pre->add_option("--mam-weight", o->mam_weight, "alpha, the weight of L_MAM");
+  pre->add_option("--sim-loss", o->sim_loss,
+                  "L_SIM: mse (paper eq. 3, (y - cos)^2) or bce (cross-entropy of "
+                  "sigmoid((cos - 0.5) / T))")
+      ->check(CLI::IsMember({"mse", "bce"}));
+  pre->add_option("--sim-temperature", o->sim_temperature, "T of --sim-loss bce")
+      ->check(CLI::PositiveNumber);
   pre->add_option("--acd-weight", o->acd_weight, "Weight of the in-batch Zoo ACD term (0: off)");
   pre->add_option("--acd-pairs", o->acd_pairs,
                   "Extra balanced Zoo ACD pairs per step (with --acd-weight)")

@@ -9,16 +9,24 @@ recipe_zoo() {
   [[ -f "$1/zoo/manifest.json" ]] || "$ab" data zoo --out "$1/zoo"
 }
 
+# recipe_autonet DIR SPLIT COUNT: an AutoNet split (seed 1) in DIR, kept when it exists with
+# texts of version 2 or later.
+recipe_autonet() {
+  local version=0
+  [[ -f "$1/manifest.json" ]] &&
+    version="$(grep -o '"texts_version"[^,}]*' "$1/manifest.json" | grep -o '[0-9][0-9]*' || echo 0)"
+  ((version >= 2)) || "$ab" data autonet --split "$2" --count "$3" --seed 1 --out "$1"
+}
+
 # recipe_data WORK: generates the training data with fixed seeds into WORK (what exists is kept),
 # fetches the GloVe vectors (npm), and sets recipe_data_dirs and recipe_options (every
 # `train pretrain` option of the recipe except --epochs/--max-steps and --out).
 recipe_data() {
   local work="$1"
   mkdir -p "$work"
-  [[ -f "$work/an-train/manifest.json" ]] ||
-    "$ab" data autonet --split train --count 10000 --seed 1 --out "$work/an-train"
-  [[ -f "$work/an-val/manifest.json" ]] ||
-    "$ab" data autonet --split val --count 1000 --seed 1 --out "$work/an-val"
+  # Texts before version 2 lack the single-fact sentences that --claim-texts trains on.
+  recipe_autonet "$work/an-train" train 10000
+  recipe_autonet "$work/an-val" val 1000
   recipe_zoo "$work"
   local vectors
   vectors="$(tools/fetch_word_vectors.sh)"

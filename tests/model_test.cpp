@@ -272,6 +272,22 @@ TEST(Model, TinyModelOverfitsTwentyPairs) {
   EXPECT_LT(loss_value, 0.01f) << "after " << step << " steps";
 }
 
+TEST(Losses, SimilarityLossesByHand) {
+  const auto cos = torch::tensor({0.5f, 0.6f, 0.2f});
+  const auto y = torch::tensor({1.0f, 1.0f, 0.0f});
+  // MSE (paper eq. 3): ((0.5)^2 + (0.4)^2 + (0.2)^2) / 3.
+  EXPECT_NEAR(sim_loss(cos, y).item<double>(), (0.25 + 0.16 + 0.04) / 3, 1e-6);
+  // BCE of sigmoid((cos - 0.5) / 0.1): logits 0, 1, -3 -> ln 2, ln(1 + e^-1), ln(1 + e^-3).
+  const double expected =
+      (std::log(2.0) + std::log1p(std::exp(-1.0)) + std::log1p(std::exp(-3.0))) / 3;
+  EXPECT_NEAR(sim_loss_bce(cos, y, 0.1).item<double>(), expected, 1e-6);
+  // A true pair far above 0.5 costs (almost) nothing; under MSE it still costs (1 - cos)^2.
+  const auto far = torch::tensor({0.95f});
+  const auto one = torch::tensor({1.0f});
+  EXPECT_LT(sim_loss_bce(far, one, 0.1).item<double>(), 0.012);
+  EXPECT_NEAR(sim_loss(far, one).item<double>(), 0.0025, 1e-6);
+}
+
 TEST(Model, GraphEmbeddingIndependentOfBatch) {
   torch::manual_seed(3);
   ModelConfig c = ModelConfig::from_preset("small");  // the real width and depth

@@ -240,6 +240,32 @@ TEST_F(TrainTest, ClaimTextsJoinEveryUnitOfAnAutoNetGraph) {
   EXPECT_FALSE(fs::exists(out / "c.ckpt"));
 }
 
+TEST_F(TrainTest, BceSimilarityLossTrainsAndBadValuesAreRefused) {
+  TempDir out;
+  TrainOptions o = options(out / "m.ckpt");
+  o.sim_loss = "bce";
+  o.epochs = 8;
+  o.lr = 3e-3;
+  train_pretrain(o);
+  ArchBertModel m = ArchBertModel::load(out / "m.ckpt");
+  const auto history = nlohmann::json::parse(m.meta().extra.at("train_report")).at("history");
+  ASSERT_EQ(history.size(), 8u);
+  EXPECT_LT(history[7].at("loss").get<double>(), 0.8 * history[0].at("loss").get<double>());
+  for (auto [loss, t] : {std::pair{"mae", 0.1}, {"bce", 0.0}}) {
+    o.sim_loss = loss;
+    o.sim_temperature = t;
+    o.out = out / "bad.ckpt";
+    try {
+      train_pretrain(o);
+      FAIL() << "expected an error for " << loss << " " << t;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kUsage);
+      EXPECT_NE(std::string(e.what()).find("--sim-"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(fs::exists(out / "bad.ckpt"));
+  }
+}
+
 TEST_F(TrainTest, BadInputNamesTheProblem) {
   TempDir out;
   // Not a dataset directory.

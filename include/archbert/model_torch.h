@@ -280,6 +280,11 @@ torch::Tensor masked_mean(const torch::Tensor& x, const torch::Tensor& mask);
 
 // L_SIM = mean over pairs of (y - cos)^2. cosine, target [B].
 torch::Tensor sim_loss(const torch::Tensor& cosine, const torch::Tensor& target);
+// A classification form of L_SIM (not the paper's): mean binary cross-entropy of
+// sigmoid((cos - 0.5) / temperature) against y. Pairs far on the right side of 0.5 give almost no
+// gradient, so the encoders are not pulled to cos = 1 for every true pair. cosine, target [B].
+torch::Tensor sim_loss_bce(const torch::Tensor& cosine, const torch::Tensor& target,
+                           double temperature);
 // Cross-entropy on masked nodes. logits [G, Nmax, V]; targets [Nt] long (-100 = not masked).
 // Returns 0 (with a graph) when nothing is masked.
 torch::Tensor mam_loss(const torch::Tensor& logits, const torch::Tensor& targets,

@@ -33,6 +33,8 @@ struct TrainOptions {
   double min_lr_ratio = 0.1;      // cosine decay ends at lr * min_lr_ratio
   double clip = 1.0;              // gradient-norm clipping (0: off)
   double mam_weight = 0.05;       // α
+  std::string sim_loss = "mse";   // "mse": paper eq. 3; "bce": sim_loss_bce (model_torch.h)
+  double sim_temperature = 0.1;   // "bce": logit = (cos - 0.5) / temperature
   double acd_weight = 0.0;        // weight of the Zoo ACD term (0: off)
   int acd_pairs = 4;              // extra balanced Zoo ACD pairs per step (besides in-batch ones)
   double contrastive_weight = 0;  // weight of an in-batch text->graph InfoNCE term (0: off)

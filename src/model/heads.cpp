@@ -27,6 +27,12 @@ torch::Tensor sim_loss(const torch::Tensor& cosine, const torch::Tensor& target)
   return torch::mse_loss(cosine, target.to(cosine.dtype()));
 }
 
+torch::Tensor sim_loss_bce(const torch::Tensor& cosine, const torch::Tensor& target,
+                           double temperature) {
+  return torch::nn::functional::binary_cross_entropy_with_logits((cosine - 0.5) / temperature,
+                                                                 target.to(cosine.dtype()));
+}
+
 torch::Tensor mam_loss(const torch::Tensor& logits, const torch::Tensor& targets,
                        const GraphBatch& batch) {
   auto padded = to_padded(targets, batch, -100.0).reshape({-1});  // [G*Nmax]

@@ -365,6 +365,10 @@ TrainReport train_pretrain(const TrainOptions& o) {
   if (o.data_dirs.empty()) throw Error(ErrorKind::kUsage, "--data needs at least one directory");
   if (o.graphs_per_batch < 1 || o.texts_per_graph < 1 || o.epochs < 1)
     throw Error(ErrorKind::kUsage, "batch sizes and epochs must be positive");
+  if (o.sim_loss != "mse" && o.sim_loss != "bce")
+    throw Error(ErrorKind::kUsage, "--sim-loss must be mse or bce, not '" + o.sim_loss + "'");
+  if (!(o.sim_temperature > 0))
+    throw Error(ErrorKind::kUsage, "--sim-temperature must be positive");
   if (o.graph_only && !(o.acd_weight > 0))
     throw Error(ErrorKind::kUsage, "--graph-only learns from the ACD term: give --acd-weight");
   const auto t_start = Clock::now();
@@ -558,7 +562,9 @@ TrainReport train_pretrain(const TrainOptions& o) {
       PairOutput out = net->forward_pairs(gb, ids, tg, 64);
       auto y = torch::tensor(labels);
       // Graph-only: no descriptions, no L_SIM (a zero that keeps the sum defined).
-      auto l_sim = o.graph_only ? out.graphs.pooled.sum() * 0.0 : sim_loss(out.cosine, y);
+      auto l_sim = o.graph_only          ? out.graphs.pooled.sum() * 0.0
+                   : o.sim_loss == "bce" ? sim_loss_bce(out.cosine, y, o.sim_temperature)
+                                         : sim_loss(out.cosine, y);
       auto loss = l_sim;
       torch::Tensor l_mam, l_acd;
       if (o.use_mam) {
