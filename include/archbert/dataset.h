@@ -187,6 +187,10 @@ void write_jsonl(const std::string& path, const std::string& content);
 
 // Readers: Throw Error(kBadInput) naming the file and line on a malformed line.
 std::vector<ArSample> read_ar_samples(const std::string& path);
+// The stated facts' own sentences (StatedFact::text) as samples of their graphs, labelled by the
+// facts' truth, in file order; a sentence stated in several descriptions of a graph counts once.
+// Empty when no claim carries a sentence (texts_version 1, the Zoo).
+std::vector<ArSample> single_fact_samples(const std::vector<ArSample>& samples);
 std::vector<QaSample> read_qa_samples(const std::string& path);
 std::vector<AcdPair> read_acd_pairs(const std::string& path);
 std::vector<BacdQuartet> read_bacd_quartets(const std::string& path);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "archbert/dataset.h"
 #include "archbert/error.h"
@@ -532,6 +533,23 @@ std::vector<ArSample> read_ar_samples(const std::string& path) {
       for (const json& c : j.at("claims")) s.claims.push_back(claim_of(c));
     out.push_back(std::move(s));
   });
+  return out;
+}
+
+std::vector<ArSample> single_fact_samples(const std::vector<ArSample>& samples) {
+  std::vector<ArSample> out;
+  std::set<std::pair<int64_t, std::string>> seen;
+  for (const ArSample& s : samples)
+    for (const StatedFact& f : s.claims) {
+      if (f.text.empty() || !seen.insert({s.graph, f.text}).second) continue;
+      ArSample c;
+      c.graph = s.graph;
+      c.text = f.text;
+      c.label = f.holds ? 1 : 0;
+      c.facts = {f.kind};
+      c.claims = {f};
+      out.push_back(std::move(c));
+    }
   return out;
 }
 

@@ -256,34 +256,6 @@ std::vector<int64_t> graph_blind_permutation(int64_t n, uint64_t seed) {
   return p;
 }
 
-namespace {
-
-// Each stated fact's own sentence as a sample of its graph, labelled by the fact's truth; a
-// sentence stated in several descriptions of a graph counts once.
-std::vector<ArSample> single_fact_samples(const std::vector<ArSample>& samples,
-                                          const std::string& path) {
-  std::vector<ArSample> out;
-  std::set<std::pair<int64_t, std::string>> seen;
-  for (const ArSample& s : samples)
-    for (const StatedFact& f : s.claims) {
-      if (f.text.empty() || !seen.insert({s.graph, f.text}).second) continue;
-      ArSample c;
-      c.graph = s.graph;
-      c.text = f.text;
-      c.label = f.holds ? 1 : 0;
-      c.facts = {f.kind};
-      c.claims = {f};
-      out.push_back(std::move(c));
-    }
-  if (out.empty())
-    throw_bad_input(path,
-                    "no single-fact sentences (texts_version 2 or later: regenerate them "
-                    "with `archbert data autonet`)");
-  return out;
-}
-
-}  // namespace
-
 BinaryEvalReport evaluate_ar(const LoadedModel& m, const std::string& dir, const EvalOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   const Dataset d = open_dataset(dir);
@@ -300,7 +272,11 @@ BinaryEvalReport evaluate_ar(const LoadedModel& m, const std::string& dir, const
   std::vector<ArSample> samples = read_ar_samples(path);
   if (o.claims) {
     if (d.zoo) throw Error(ErrorKind::kUsage, dir + ": --claims applies to AutoNet texts");
-    samples = single_fact_samples(samples, path);
+    samples = single_fact_samples(samples);
+    if (samples.empty())
+      throw_bad_input(path,
+                      "no single-fact sentences (texts_version 2 or later: regenerate them "
+                      "with `archbert data autonet`)");
     r.file += " (single-fact sentences)";
   }
   apply_limit(samples, o.limit);

@@ -12,7 +12,6 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <set>
 #include <unordered_map>
 
 #include "archbert/dataset.h"
@@ -82,21 +81,6 @@ std::vector<Text> to_texts(TrainData& d, std::unordered_map<std::string, int32_t
   return out;
 }
 
-// The single-fact sentences of generated descriptions (StatedFact::text), once per graph.
-std::vector<Text> to_claims(TrainData& d, std::unordered_map<std::string, int32_t>& index,
-                            const std::vector<ArSample>& samples, int64_t offset) {
-  std::vector<Text> out;
-  std::set<std::pair<int64_t, int32_t>> seen;
-  for (const ArSample& s : samples)
-    for (const StatedFact& f : s.claims) {
-      if (f.text.empty()) continue;
-      const int32_t t = intern(d, index, f.text);
-      if (seen.insert({offset + s.graph, t}).second)
-        out.push_back({offset + s.graph, t, f.holds ? 1.0f : 0.0f});
-    }
-  return out;
-}
-
 TrainData load_data(const std::vector<std::string>& dirs, bool claim_texts) {
   TrainData d;
   std::unordered_map<std::string, int32_t> index;
@@ -115,7 +99,8 @@ TrainData load_data(const std::vector<std::string>& dirs, bool claim_texts) {
                false,
                to_texts(d, index, samples, offset, n, path("texts.jsonl")),
                {}};
-      if (m.split != "val" && claim_texts) s.claims = to_claims(d, index, samples, offset);
+      if (m.split != "val" && claim_texts)
+        s.claims = to_texts(d, index, single_fact_samples(samples), offset, n, path("texts.jsonl"));
       (m.split == "val" ? d.val : d.train).push_back(std::move(s));
     } else if (m.generator == "zoo") {
       for (const char* split : {"train", "val"}) {
