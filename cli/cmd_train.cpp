@@ -83,6 +83,9 @@ CommandRunner add_train_commands(CLI::App& app, const GlobalOptions& global) {
   pre->add_flag(
       "--no-numbers", [o](int64_t) { o->use_numbers = false; },
       "Ablation: numbers in text get no value embedding");
+  pre->add_flag("--text-kernels", o->text_kernels,
+                "Kernel sizes written HxW in text get the kernel embedding of the graph's "
+                "(op, kernel) summary tokens");
   pre->add_flag("--graph-only", o->graph_only,
                 "Uni-modal ACD baseline: train the graph side on the ACD term (and MAM) alone, "
                 "no descriptions");

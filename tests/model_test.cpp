@@ -487,6 +487,52 @@ TEST(Numbers, DigitsCarryTheirValue) {
   EXPECT_LT((plain->pooled_texts({t39}, 4) - before39).abs().max().item<float>(), 1e-6);
 }
 
+TEST(Numbers, TextKernelsShareTheGraphKernelEmbedding) {
+  ModelConfig c = tiny();
+  c.use_text_kernels = true;
+  torch::manual_seed(7);
+  ArchBertNet net(c);
+  net->eval();
+  torch::NoGradGuard ng;
+  // Ids 10..19 digits at a word start, 20..29 inside a word, 30 "##x" (number_roles' coding).
+  std::vector<int8_t> roles(c.text_vocab, 0);
+  for (int d = 0; d < 10; ++d) {
+    roles[10 + d] = static_cast<int8_t>(1 + d);
+    roles[20 + d] = static_cast<int8_t>(11 + d);
+  }
+  roles[30] = 30;
+  net->set_number_roles(roles);
+  const std::vector<int32_t> k71 = {2, 40, 17, 30, 21, 41, 3};  // "... 7 ##x ##1 ..."
+  const std::vector<int32_t> k17 = {2, 40, 11, 30, 27, 41, 3};  // "... 1 ##x ##7 ..."
+  auto a = net->pooled_texts({k71, k17}, 4);
+  // Without the kernel embedding the two texts hold the same numbers {7, 1} in other places;
+  // with it, which size is the height matters more than positions alone.
+  ModelConfig plain_c = c;
+  plain_c.use_text_kernels = false;
+  torch::manual_seed(7);
+  ArchBertNet plain(plain_c);
+  plain->eval();
+  plain->set_number_roles(roles);
+  auto p = plain->pooled_texts({k71, k17}, 4);
+  EXPECT_GT((a[0] - p[0]).abs().max().item<float>(), 1e-4);  // the kernel embedding is added
+  // Exactly the graph side's rows: zeroing kernel_h's row of 7 and kernel_w's row of 1 (buckets
+  // 6 and 0) makes "7x1" read as without the flag; "1x7" uses other rows and keeps its change.
+  for (auto& item : net->named_parameters()) {
+    if (item.key() == "kernel_h.weight") item.value()[shape_bucket(7, c)].zero_();
+    if (item.key() == "kernel_w.weight") item.value()[shape_bucket(1, c)].zero_();
+  }
+  auto z = net->pooled_texts({k71, k17}, 4);
+  EXPECT_LT((z[0] - p[0]).abs().max().item<float>(), 1e-5);
+  EXPECT_GT((z[1] - p[1]).abs().max().item<float>(), 1e-4);
+  // The flag travels with the config; it needs summary tokens and number values.
+  EXPECT_TRUE(ModelConfig::from_json(c.to_json()).use_text_kernels);
+  auto j = nlohmann::json::parse(c.to_json());
+  j.erase("use_text_kernels");
+  EXPECT_FALSE(ModelConfig::from_json(j.dump()).use_text_kernels);
+  c.use_numbers = false;
+  EXPECT_THROW(c.validate(), Error);
+}
+
 TEST(ModelConfig, ConfigsWrittenBeforeSummaryTokensLoadWithout) {
   auto j = nlohmann::json::parse(tiny().to_json());
   j.erase("use_summary");

@@ -112,6 +112,35 @@ TEST(Tokenizer, NumberValuesAreReadFromPieces) {
   EXPECT_EQ(number_values({-5, 100000}, roles), (std::vector<double>{-1.0, -1.0}));
 }
 
+TEST(Tokenizer, KernelSizesAreReadFromPieces) {
+  auto corpus = small_corpus();
+  for (int r = 0; r < 5; ++r) corpus.push_back("It uses 7x1 and 3 x 3 kernels, 5×5 and 1x1x1.");
+  const Tokenizer tok = train_tokenizer(corpus, small_options());
+  const auto roles = number_roles(tok);
+  using Pair = std::array<int64_t, 2>;
+  const Pair none{-1, -1};
+  auto kernels = [&](const std::string& text) {
+    const auto ids = tok.encode(text).ids;  // [CLS] ... [SEP]
+    auto k = kernel_sizes(ids, roles);
+    return std::vector<Pair>(k.begin() + 1, k.end() - 1);
+  };
+  // "7 ##x ##1": every piece of the pattern carries (7, 1); the order matters.
+  EXPECT_EQ(kernels("7x1"), (std::vector<Pair>(3, Pair{7, 1})));
+  EXPECT_EQ(kernels("1x7"), (std::vector<Pair>(3, Pair{1, 7})));
+  // Spaced, with the multiplication sign, and two-digit sizes.
+  EXPECT_EQ(kernels("a 3 x 3 b"), (std::vector<Pair>{none, {3, 3}, {3, 3}, {3, 3}, none}));
+  EXPECT_EQ(kernels("5\u00d75"), (std::vector<Pair>(3, Pair{5, 5})));
+  EXPECT_EQ(kernels("11x11"), (std::vector<Pair>(5, Pair{11, 11})));
+  // A chain: the first two sizes; the rest is no kernel.
+  EXPECT_EQ(kernels("1x1x1"), (std::vector<Pair>{{1, 1}, {1, 1}, {1, 1}, none, none}));
+  // Plain numbers, decimals and thousands groups are no kernels; nor is a lone "x".
+  for (const std::string t : {"it has 39 layers", "2.5x3", "3x2.5", "1,024x3", "x 3", "3 x"}) {
+    for (const Pair& p : kernels(t)) EXPECT_EQ(p, none) << t;
+  }
+  // Ids outside the role table are not kernels.
+  EXPECT_EQ(kernel_sizes({-5, 100000}, roles), (std::vector<Pair>{none, none}));
+}
+
 TEST(Tokenizer, EncodeDecodeRoundTrip) {
   const Tokenizer tok = train_tokenizer(small_corpus(), small_options());
   for (const std::string& s : small_corpus()) {

@@ -167,6 +167,20 @@ TEST_F(TrainTest, AblationFlagsAreStoredInTheConfig) {
   EXPECT_FALSE(m.config().use_cross);
   EXPECT_FALSE(m.config().use_summary);
   EXPECT_FALSE(m.config().use_numbers);
+  EXPECT_FALSE(m.config().use_text_kernels);
+  // --text-kernels is stored too; without summary tokens or number values it is refused.
+  o = options(out / "k.ckpt");
+  o.epochs = 1;
+  o.max_steps = 2;
+  o.text_kernels = true;
+  train_pretrain(o);
+  EXPECT_TRUE(ArchBertModel::load(out / "k.ckpt").config().use_text_kernels);
+  for (int k = 0; k < 2; ++k) {
+    TrainOptions bad = options(out / "bad.ckpt");
+    bad.text_kernels = true;
+    (k == 0 ? bad.use_summary : bad.use_numbers) = false;
+    expect_usage_error(bad, "--text-kernels");
+  }
 }
 
 // The uni-modal ACD baseline: no description reaches the loss, so the text side keeps its

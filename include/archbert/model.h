@@ -43,6 +43,10 @@ struct ModelConfig {
   // value embedding of the number they spell, the same embedding that carries the summary
   // tokens' counts.
   bool use_numbers = true;
+  // Kernel sizes in text (--text-kernels; needs use_summary and use_numbers): the tokens of an
+  // "HxW" pattern ("7 ##x ##1") also get the kernel embedding [kernel_h(H) | kernel_w(W)] that
+  // the graph's (op, kernel) summary tokens carry, so text and graph name a kernel alike.
+  bool use_text_kernels = false;
   int64_t value_frequencies = 32;  // sin/cos pairs of the value embedding (log10(1 + v))
 
   // Node-op vocabulary: every canonical op, then [PAD] and [MASK].

@@ -262,8 +262,13 @@ class ArchBertNetImpl : public torch::nn::Module {
   torch::Tensor number_roles_;  // [text_vocab] long buffer (use_numbers)
   int64_t graph_token_budget_ = 8192;
 
-  torch::Tensor summary_tokens(const GraphBatch& g);    // [S, d]
-  torch::Tensor text_values(const torch::Tensor& ids);  // [B, L] double, -1 outside numbers
+  torch::Tensor summary_tokens(const GraphBatch& g);  // [S, d]
+  struct TextNumbers {
+    torch::Tensor values;  // [B, L] double: the number a token belongs to, -1 outside numbers
+    torch::Tensor kernel;  // [B, L, 2] long: shape buckets of "HxW" (-1 elsewhere); when
+                           // use_text_kernels, else undefined
+  };
+  TextNumbers text_numbers(const torch::Tensor& ids);
 };
 TORCH_MODULE(ArchBertNet);
 

@@ -24,6 +24,7 @@
 // - A character missing from the vocabulary becomes one [UNK] and encoding goes on.
 // - Special tokens: [PAD]=0 [UNK]=1 [CLS]=2 [SEP]=3 [MASK]=4.
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -123,6 +124,12 @@ Tokenizer train_tokenizer(const std::vector<std::string>& corpus,
 std::vector<int8_t> number_roles(const Tokenizer& tokenizer);
 std::vector<double> number_values(const std::vector<int32_t>& ids,
                                   const std::vector<int8_t>& roles);
+// Kernel sizes written "HxW" ("7 ##x ##1", "3 x 3", "5 × 5"): per token, {H, W} for every token
+// of such a pattern (both sizes and the "x"), {-1, -1} elsewhere. Only the first two sizes of a
+// longer chain ("3x3x3") form the pair; sizes with a decimal point or a thousands group are no
+// kernel.
+std::vector<std::array<int64_t, 2>> kernel_sizes(const std::vector<int32_t>& ids,
+                                                 const std::vector<int8_t>& roles);
 
 // Normalises text as the tokenizer does (lower-case, accents stripped, spaces unified).
 // Throws Error(kBadInput, "<input_name>: invalid UTF-8 at byte N").

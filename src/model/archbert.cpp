@@ -52,22 +52,33 @@ void ArchBertNetImpl::set_number_roles(const std::vector<int8_t>& roles) {
   number_roles_.copy_(r);
 }
 
-torch::Tensor ArchBertNetImpl::text_values(const torch::Tensor& ids) {
+ArchBertNetImpl::TextNumbers ArchBertNetImpl::text_numbers(const torch::Tensor& ids) {
   auto roles_t = number_roles_.contiguous();
   const int64_t* rp = roles_t.data_ptr<int64_t>();
   std::vector<int8_t> roles(rp, rp + roles_t.numel());
   auto c = ids.contiguous();
   const int64_t b = c.size(0), l = c.size(1);
-  auto out = torch::empty({b, l}, torch::kDouble);
+  const bool kernels = config_.use_text_kernels;
+  TextNumbers out;
+  out.values = torch::empty({b, l}, torch::kDouble);
+  if (kernels) out.kernel = torch::full({b, l, 2}, -1, torch::kLong);
   const int64_t* ip = c.data_ptr<int64_t>();
-  double* op = out.data_ptr<double>();
+  double* vp = out.values.data_ptr<double>();
+  int64_t* kp = kernels ? out.kernel.data_ptr<int64_t>() : nullptr;
   std::vector<int32_t> row(l);
   for (int64_t i = 0; i < b; ++i) {
     for (int64_t j = 0; j < l; ++j) row[j] = static_cast<int32_t>(ip[i * l + j]);
     const auto v = number_values(row, roles);
-    std::copy(v.begin(), v.end(), op + i * l);
+    std::copy(v.begin(), v.end(), vp + i * l);
+    if (!kernels) continue;
+    const auto k = kernel_sizes(row, roles);
+    for (int64_t j = 0; j < l; ++j) {
+      if (k[j][0] < 0) continue;
+      kp[(i * l + j) * 2] = shape_bucket(k[j][0], config_);
+      kp[(i * l + j) * 2 + 1] = shape_bucket(k[j][1], config_);
+    }
   }
-  return out;  // [B, L]
+  return out;
 }
 
 torch::Tensor ArchBertNetImpl::summary_tokens(const GraphBatch& g) {
@@ -88,9 +99,17 @@ TextEncoding ArchBertNetImpl::encode_texts(const TextBatch& t) {
   auto pos = torch::arange(l, torch::kLong);
   auto e = tok_(t.ids) + pos_(pos).unsqueeze(0);  // [B, L, d]
   if (config_.use_numbers) {
-    auto values = text_values(t.ids);  // [B, L]
-    auto is_number = values.ge(0.0).unsqueeze(-1);
-    e = e + torch::where(is_number, value_(values), torch::zeros_like(e));
+    auto numbers = text_numbers(t.ids);
+    auto is_number = numbers.values.ge(0.0).unsqueeze(-1);  // [B, L, 1]
+    e = e + torch::where(is_number, value_(numbers.values), torch::zeros_like(e));
+    if (config_.use_text_kernels) {
+      // The graph side's kernel embedding on the tokens of "HxW" (kernel_sizes).
+      auto is_kernel = numbers.kernel.select(2, 0).ge(0).unsqueeze(-1);  // [B, L, 1]
+      auto bucket = numbers.kernel.clamp_min(0);                         // [B, L, 2]
+      auto kernel = torch::cat({kernel_h_(bucket.select(2, 0)), kernel_w_(bucket.select(2, 1))},
+                               2);  // [B, L, d]
+      e = e + torch::where(is_kernel, kernel, torch::zeros_like(e));
+    }
   }
   auto x = text_norm_(e);  // [B, L, d]: M_t
   if (config_.dropout > 0 && is_training()) x = torch::dropout(x, config_.dropout, true);

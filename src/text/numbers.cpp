@@ -1,6 +1,7 @@
 // Numbers in token-id sequences: which pieces are digits, separators or magnitude words, and the
 // value each number token stands for ("6,601,274", "2.85 million", "3.5M", "39").
 
+#include <array>
 #include <cmath>
 
 #include "archbert/tokenizer.h"
@@ -16,6 +17,7 @@ constexpr int8_t kComma = 21;
 constexpr int8_t kPoint = 22;
 constexpr int8_t kScaleWord = 23;  // + 0/1/2/3: thousand, million, billion, trillion (own word)
 constexpr int8_t kScaleCont = 27;  // + 0/1/2: "##k", "##m", "##b" glued to the digits ("3.5m")
+constexpr int8_t kTimes = 30;      // "x" / "##x" between two sizes ("7x1", "3 x 3"; "×" reads "x")
 
 bool is_digit(int8_t r) { return r >= kDigit && r < kDigit + 10; }
 bool is_digit_cont(int8_t r) { return r >= kDigitCont && r < kDigitCont + 10; }
@@ -40,6 +42,7 @@ std::vector<int8_t> number_roles(const Tokenizer& tok) {
     if (p == "##k") roles[id] = kScaleCont;
     if (p == "##m") roles[id] = kScaleCont + 1;
     if (p == "##b" || p == "##bn") roles[id] = kScaleCont + 2;
+    if (p == "x" || p == "##x") roles[id] = kTimes;
   }
   return roles;
 }
@@ -91,6 +94,48 @@ std::vector<double> number_values(const std::vector<int32_t>& ids,
     for (size_t k = first; k < i; ++k) values[k] = value;
   }
   return values;
+}
+
+std::vector<std::array<int64_t, 2>> kernel_sizes(const std::vector<int32_t>& ids,
+                                                 const std::vector<int8_t>& roles) {
+  const size_t n = ids.size();
+  std::vector<std::array<int64_t, 2>> out(n, {-1, -1});
+  auto role = [&](size_t i) -> int8_t {
+    const int32_t id = ids[i];
+    return id >= 0 && static_cast<size_t>(id) < roles.size() ? roles[id] : kNone;
+  };
+  // A whole number at i: digits without separators, the first starting a word or glued to the
+  // "x" before it. Returns one past its end (i when there is none) and its value.
+  auto integer_at = [&](size_t i, bool glued_ok, int64_t* value) {
+    if (i >= n || !(is_digit(role(i)) || (glued_ok && is_digit_cont(role(i))))) return i;
+    int64_t v = digit_of(role(i++));
+    while (i < n && is_digit_cont(role(i)) && v < 100000000) v = v * 10 + digit_of(role(i++));
+    if (i < n && is_digit_cont(role(i))) return static_cast<size_t>(0);  // absurdly long
+    *value = v;
+    return i;
+  };
+  size_t i = 0;
+  while (i < n) {
+    // A size starts a word, or follows something that is neither a digit nor ',' / '.'.
+    const bool starts =
+        is_digit(role(i)) && (i == 0 || (!is_any_digit(role(i - 1)) && role(i - 1) != kComma &&
+                                         role(i - 1) != kPoint && role(i - 1) != kTimes));
+    int64_t h = 0, w = 0;
+    const size_t e1 = starts ? integer_at(i, false, &h) : 0;
+    if (e1 <= i || e1 >= n || role(e1) != kTimes) {
+      ++i;
+      continue;
+    }
+    const size_t e2 = integer_at(e1 + 1, true, &w);
+    // The second size must end the pattern: no "," / "." / digit right after ("3x3.5").
+    if (e2 <= e1 + 1 || (e2 < n && (role(e2) == kComma || role(e2) == kPoint))) {
+      i = e1 + 1;
+      continue;
+    }
+    for (size_t k = i; k < e2; ++k) out[k] = {h, w};
+    i = e2;
+  }
+  return out;
 }
 
 }  // namespace archbert

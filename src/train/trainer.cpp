@@ -350,6 +350,10 @@ TrainReport train_pretrain(const TrainOptions& o) {
   if (o.data_dirs.empty()) throw Error(ErrorKind::kUsage, "--data needs at least one directory");
   if (o.graphs_per_batch < 1 || o.texts_per_graph < 1 || o.epochs < 1)
     throw Error(ErrorKind::kUsage, "batch sizes and epochs must be positive");
+  if (o.text_kernels && !(o.use_summary && o.use_numbers))
+    throw Error(ErrorKind::kUsage,
+                "--text-kernels needs the summary tokens and number values "
+                "(drop --no-summary / --no-numbers)");
   if (o.sim_loss != "mse" && o.sim_loss != "bce")
     throw Error(ErrorKind::kUsage, "--sim-loss must be mse or bce, not '" + o.sim_loss + "'");
   if (!(o.sim_temperature > 0))
@@ -417,6 +421,7 @@ TrainReport train_pretrain(const TrainOptions& o) {
     config.use_cross = config.use_cross && o.use_cross;
     config.use_summary = config.use_summary && o.use_summary;
     config.use_numbers = config.use_numbers && o.use_numbers;
+    config.use_text_kernels = config.use_text_kernels || o.text_kernels;
     config.validate(o.config_path.empty() ? "preset " + o.preset : o.config_path);
     torch::manual_seed(o.seed);
     net = ArchBertNet(config);
