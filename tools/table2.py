@@ -18,6 +18,7 @@ baseline (`archbert train pretrain --graph-only`, scripts/train-unimodal.sh).
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -60,6 +61,18 @@ def evaluate(ab, task, data, ckpt, unimodal=None):
     if unimodal:
         cmd += ["--unimodal-ckpt", unimodal]
     return json.loads(run(cmd))
+
+
+def sim_loss_of(ckpt):
+    """L_SIM named by the `recipe` (training command line) stored in a checkpoint."""
+    with open(ckpt, "rb") as f:
+        data = f.read()
+    m = re.search(rb'"recipe":"((?:[^"\\]|\\.)*)"', data)
+    if not m:
+        return "unknown (no recipe stored)"
+    recipe = m.group(1).decode("utf-8", "replace")
+    return ("cross-entropy (`--sim-loss bce`)" if re.search(r"--sim-loss[ =]bce", recipe)
+            else "MSE (paper eq. 3)")
 
 
 def pct(x):
@@ -152,6 +165,11 @@ def main():
                    "options of the shipped recipe with `--epochs 1 --max-steps %d`, one component "
                    "removed), τ_AR re-tuned on Zoo val like the shipped checkpoint's. Paper: its "
                    "Table 2 ablations (TVHF).\n" % (a.ablation_steps, a.ablation_steps))
+        abl_loss, shipped_loss = sim_loss_of(ablations[0][1]), sim_loss_of(a.ckpt)
+        if abl_loss != shipped_loss:
+            out.append("L_SIM of these models (from their stored recipe): %s; of the checkpoint "
+                       "in the first table: %s. The rows compare components with each other, "
+                       "not with that checkpoint.\n" % (abl_loss, shipped_loss))
         out.append("| model | AR AutoNet acc / F1 | AR Zoo acc / F1 | ACD Zoo acc / F1 | "
                    "paper AR / ACD F1 |")
         out.append("|---|---|---|---|---|")
