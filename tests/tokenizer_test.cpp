@@ -133,8 +133,14 @@ TEST(Tokenizer, KernelSizesAreReadFromPieces) {
   EXPECT_EQ(kernels("11x11"), (std::vector<Pair>(5, Pair{11, 11})));
   // A chain: the first two sizes; the rest is no kernel.
   EXPECT_EQ(kernels("1x1x1"), (std::vector<Pair>{{1, 1}, {1, 1}, {1, 1}, none, none}));
+  // A sentence's period or a list's comma after the second size ends the pattern, and the
+  // next kernel of a list starts after the comma.
+  EXPECT_EQ(kernels("7x1."), (std::vector<Pair>{{7, 1}, {7, 1}, {7, 1}, none}));
+  EXPECT_EQ(kernels("3x3, 5x5"),
+            (std::vector<Pair>{{3, 3}, {3, 3}, {3, 3}, none, {5, 5}, {5, 5}, {5, 5}}));
   // Plain numbers, decimals and thousands groups are no kernels; nor is a lone "x".
-  for (const std::string t : {"it has 39 layers", "2.5x3", "3x2.5", "1,024x3", "x 3", "3 x"}) {
+  for (const std::string t :
+       {"it has 39 layers", "2.5x3", "3x2.5", "1,024x3", "3x1,024", "x 3", "3 x"}) {
     for (const Pair& p : kernels(t)) EXPECT_EQ(p, none) << t;
   }
   // Ids outside the role table are not kernels.

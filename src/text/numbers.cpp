@@ -114,12 +114,20 @@ std::vector<std::array<int64_t, 2>> kernel_sizes(const std::vector<int32_t>& ids
     *value = v;
     return i;
   };
+  // Where number_values reads on past a separator at j: a decimal part ". 5" or a thousands
+  // group ", 0 ##2 ##4".
+  auto continues_at = [&](size_t j) {
+    if (j + 1 >= n || !is_digit(role(j + 1))) return false;
+    if (role(j) == kPoint) return true;
+    return role(j) == kComma && j + 3 < n && is_digit_cont(role(j + 2)) &&
+           is_digit_cont(role(j + 3)) && (j + 4 >= n || !is_digit_cont(role(j + 4)));
+  };
   size_t i = 0;
   while (i < n) {
-    // A size starts a word, or follows something that is neither a digit nor ',' / '.'.
-    const bool starts =
-        is_digit(role(i)) && (i == 0 || (!is_any_digit(role(i - 1)) && role(i - 1) != kComma &&
-                                         role(i - 1) != kPoint && role(i - 1) != kTimes));
+    // A size starts a word and is not the decimal part or thousands group of a number before.
+    const bool starts = is_digit(role(i)) &&
+                        (i == 0 || (!is_any_digit(role(i - 1)) && role(i - 1) != kTimes &&
+                                    !(i >= 2 && is_any_digit(role(i - 2)) && continues_at(i - 1))));
     int64_t h = 0, w = 0;
     const size_t e1 = starts ? integer_at(i, false, &h) : 0;
     if (e1 <= i || e1 >= n || role(e1) != kTimes) {
@@ -127,8 +135,9 @@ std::vector<std::array<int64_t, 2>> kernel_sizes(const std::vector<int32_t>& ids
       continue;
     }
     const size_t e2 = integer_at(e1 + 1, true, &w);
-    // The second size must end the pattern: no "," / "." / digit right after ("3x3.5").
-    if (e2 <= e1 + 1 || (e2 < n && (role(e2) == kComma || role(e2) == kPoint))) {
+    // The second size must end its number ("3x2.5" and "3x1,024" are no kernels); a sentence's
+    // "." or a list's "," after it is fine.
+    if (e2 <= e1 + 1 || (e2 < n && continues_at(e2))) {
       i = e1 + 1;
       continue;
     }
