@@ -452,18 +452,24 @@ TEST(Summary, GraphTokenBudgetDoesNotChangeEmbeddings) {
   }
 }
 
+// Number roles for a tiny vocabulary: ids 10..19 are digits 0..9 at a word start, 20..29 inside a
+// word (number_roles' coding).
+std::vector<int8_t> digit_roles(int64_t vocab) {
+  std::vector<int8_t> roles(vocab, 0);
+  for (int d = 0; d < 10; ++d) {
+    roles[10 + d] = static_cast<int8_t>(1 + d);
+    roles[20 + d] = static_cast<int8_t>(11 + d);
+  }
+  return roles;
+}
+
 TEST(Numbers, DigitsCarryTheirValue) {
   torch::manual_seed(7);
   ModelConfig c = tiny();
   ArchBertNet net(c);
   net->eval();
   torch::NoGradGuard ng;
-  // Ids 10..19 are digits 0..9 at a word start, 20..29 inside a word (number_roles' coding).
-  std::vector<int8_t> roles(c.text_vocab, 0);
-  for (int d = 0; d < 10; ++d) {
-    roles[10 + d] = static_cast<int8_t>(1 + d);
-    roles[20 + d] = static_cast<int8_t>(11 + d);
-  }
+  std::vector<int8_t> roles = digit_roles(c.text_vocab);
   const std::vector<int32_t> t39 = {2, 40, 13, 29, 41, 3};  // "... 3 ##9 ..."
   const std::vector<int32_t> t35 = {2, 40, 13, 25, 41, 3};  // "... 3 ##5 ..."
   auto before39 = net->pooled_texts({t39}, 4);
@@ -494,13 +500,8 @@ TEST(Numbers, TextKernelsShareTheGraphKernelEmbedding) {
   ArchBertNet net(c);
   net->eval();
   torch::NoGradGuard ng;
-  // Ids 10..19 digits at a word start, 20..29 inside a word, 30 "##x" (number_roles' coding).
-  std::vector<int8_t> roles(c.text_vocab, 0);
-  for (int d = 0; d < 10; ++d) {
-    roles[10 + d] = static_cast<int8_t>(1 + d);
-    roles[20 + d] = static_cast<int8_t>(11 + d);
-  }
-  roles[30] = 30;
+  std::vector<int8_t> roles = digit_roles(c.text_vocab);
+  roles[30] = 30;  // "##x" (number_roles' coding)
   net->set_number_roles(roles);
   const std::vector<int32_t> k71 = {2, 40, 17, 30, 21, 41, 3};  // "... 7 ##x ##1 ..."
   const std::vector<int32_t> k17 = {2, 40, 11, 30, 27, 41, 3};  // "... 1 ##x ##7 ..."

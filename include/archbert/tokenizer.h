@@ -124,10 +124,10 @@ Tokenizer train_tokenizer(const std::vector<std::string>& corpus,
 std::vector<int8_t> number_roles(const Tokenizer& tokenizer);
 std::vector<double> number_values(const std::vector<int32_t>& ids,
                                   const std::vector<int8_t>& roles);
-// Kernel sizes written "HxW" ("7 ##x ##1", "3 x 3", "5 × 5"): per token, {H, W} for every token
-// of such a pattern (both sizes and the "x"), {-1, -1} elsewhere. Only the first two sizes of a
-// longer chain ("3x3x3") form the pair; sizes with a decimal point or a thousands group are no
-// kernel.
+// Kernel sizes written "HxW" ("7 ##x ##1", "3 x 3"; "×" is normalised to "x"): per token, {H, W}
+// for every token of such a pattern (both sizes and the "x"), {-1, -1} elsewhere. Only the first
+// two sizes of a longer chain ("3x3x3") form the pair; sizes with a decimal point or a thousands
+// group are no kernel.
 std::vector<std::array<int64_t, 2>> kernel_sizes(const std::vector<int32_t>& ids,
                                                  const std::vector<int8_t>& roles);
 

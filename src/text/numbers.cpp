@@ -24,6 +24,27 @@ bool is_digit_cont(int8_t r) { return r >= kDigitCont && r < kDigitCont + 10; }
 bool is_any_digit(int8_t r) { return is_digit(r) || is_digit_cont(r); }
 int digit_of(int8_t r) { return is_digit(r) ? r - kDigit : r - kDigitCont; }
 
+// An id sequence seen through the roles; ids outside the role table have no role.
+struct Pieces {
+  const std::vector<int32_t>& ids;
+  const std::vector<int8_t>& roles;
+  size_t size() const { return ids.size(); }
+  int8_t role(size_t i) const {
+    const int32_t id = ids[i];
+    return id >= 0 && static_cast<size_t>(id) < roles.size() ? roles[id] : kNone;
+  }
+  // A thousands group at i: "," followed by a word of exactly three digits.
+  bool thousands_group_at(size_t i) const {
+    const size_t n = size();
+    return i + 3 < n && role(i) == kComma && is_digit(role(i + 1)) && is_digit_cont(role(i + 2)) &&
+           is_digit_cont(role(i + 3)) && (i + 4 >= n || !is_digit_cont(role(i + 4)));
+  }
+  // A decimal part at i: "." followed by a digit word.
+  bool decimal_at(size_t i) const {
+    return i + 1 < size() && role(i) == kPoint && is_digit(role(i + 1));
+  }
+};
+
 }  // namespace
 
 std::vector<int8_t> number_roles(const Tokenizer& tok) {
@@ -49,12 +70,10 @@ std::vector<int8_t> number_roles(const Tokenizer& tok) {
 
 std::vector<double> number_values(const std::vector<int32_t>& ids,
                                   const std::vector<int8_t>& roles) {
-  const size_t n = ids.size();
+  const Pieces pieces{ids, roles};
+  const size_t n = pieces.size();
   std::vector<double> values(n, -1.0);
-  auto role = [&](size_t i) -> int8_t {
-    const int32_t id = ids[i];
-    return id >= 0 && static_cast<size_t>(id) < roles.size() ? roles[id] : kNone;
-  };
+  auto role = [&](size_t i) { return pieces.role(i); };
   size_t i = 0;
   while (i < n) {
     if (!is_any_digit(role(i))) {
@@ -66,15 +85,12 @@ std::vector<double> number_values(const std::vector<int32_t>& ids,
     // Integer part: this digit and the digits glued to it ("6" "##0" "##1").
     value = digit_of(role(i++));
     while (i < n && is_digit_cont(role(i))) value = value * 10 + digit_of(role(i++));
-    // Thousands groups: "," followed by a word of exactly three digits.
-    while (i + 3 < n && role(i) == kComma && is_digit(role(i + 1)) && is_digit_cont(role(i + 2)) &&
-           is_digit_cont(role(i + 3)) && (i + 4 >= n || !is_digit_cont(role(i + 4)))) {
+    while (pieces.thousands_group_at(i)) {
       value = value * 1000 + digit_of(role(i + 1)) * 100 + digit_of(role(i + 2)) * 10 +
               digit_of(role(i + 3));
       i += 4;
     }
-    // Decimal part: "." followed by a digit word.
-    if (i + 1 < n && role(i) == kPoint && is_digit(role(i + 1))) {
+    if (pieces.decimal_at(i)) {
       double scale = 0.1;
       value += digit_of(role(i + 1)) * scale;
       i += 2;
@@ -98,12 +114,10 @@ std::vector<double> number_values(const std::vector<int32_t>& ids,
 
 std::vector<std::array<int64_t, 2>> kernel_sizes(const std::vector<int32_t>& ids,
                                                  const std::vector<int8_t>& roles) {
-  const size_t n = ids.size();
+  const Pieces pieces{ids, roles};
+  const size_t n = pieces.size();
   std::vector<std::array<int64_t, 2>> out(n, {-1, -1});
-  auto role = [&](size_t i) -> int8_t {
-    const int32_t id = ids[i];
-    return id >= 0 && static_cast<size_t>(id) < roles.size() ? roles[id] : kNone;
-  };
+  auto role = [&](size_t i) { return pieces.role(i); };
   // A whole number at i: digits without separators, the first starting a word or glued to the
   // "x" before it. Returns one past its end (i when there is none) and its value.
   auto integer_at = [&](size_t i, bool glued_ok, int64_t* value) {
@@ -114,13 +128,9 @@ std::vector<std::array<int64_t, 2>> kernel_sizes(const std::vector<int32_t>& ids
     *value = v;
     return i;
   };
-  // Where number_values reads on past a separator at j: a decimal part ". 5" or a thousands
-  // group ", 0 ##2 ##4".
+  // Where number_values reads on past a separator at j.
   auto continues_at = [&](size_t j) {
-    if (j + 1 >= n || !is_digit(role(j + 1))) return false;
-    if (role(j) == kPoint) return true;
-    return role(j) == kComma && j + 3 < n && is_digit_cont(role(j + 2)) &&
-           is_digit_cont(role(j + 3)) && (j + 4 >= n || !is_digit_cont(role(j + 4)));
+    return pieces.decimal_at(j) || pieces.thousands_group_at(j);
   };
   size_t i = 0;
   while (i < n) {
