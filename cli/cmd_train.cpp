@@ -57,6 +57,9 @@ CommandRunner add_train_commands(CLI::App& app, const GlobalOptions& global) {
       ->check(CLI::Range(0, 1024));
   pre->add_option("--contrastive-weight", o->contrastive_weight,
                   "Weight of an in-batch InfoNCE term over positive descriptions (0: off)");
+  pre->add_option("--contrastive-graphs", o->contrastive_graphs,
+                  "Extra Zoo graphs per step as candidates of the InfoNCE term")
+      ->check(CLI::Range(0, 1024));
   pre->add_option("--paraphrase", o->paraphrase_rate, "WordNet synonym replacement rate (0: off)")
       ->check(CLI::Range(0.0, 1.0));
   pre->add_option("--wordnet", o->wordnet_dir, "WordNet data directory");

@@ -288,6 +288,31 @@ TEST(Losses, SimilarityLossesByHand) {
   EXPECT_NEAR(sim_loss(far, one).item<double>(), 0.0025, 1e-6);
 }
 
+TEST(Losses, ContrastiveLossByHand) {
+  // One text, three graphs with cosines 1, 0, 1: logits 10, 0, 10 at T = 0.1.
+  const auto jt = torch::tensor({{2.0f, 0.0f}});
+  const auto jg = torch::tensor({{1.0f, 0.0f}, {0.0f, 3.0f}, {0.5f, 0.0f}});
+  const double all = std::log(2 * std::exp(10.0) + 1);
+  // Only the first graph counts as a positive: the third, as close, is a competitor.
+  const auto first = torch::tensor({{true, false, false}});
+  EXPECT_NEAR(contrastive_loss(jt, jg, first, 0.1).item<double>(), all - 10.0, 1e-4);
+  // A text true of the first and the third graph is not pushed away from either.
+  const auto both = torch::tensor({{true, false, true}});
+  EXPECT_NEAR(contrastive_loss(jt, jg, both, 0.1).item<double>(),
+              all - std::log(2 * std::exp(10.0)), 1e-4);
+  // With one positive per row it is the usual cross-entropy over the graphs.
+  torch::manual_seed(5);
+  const auto a = torch::randn({4, 8}), b = torch::randn({6, 8});
+  const auto target = torch::tensor({2, 0, 5, 2}, torch::kLong);
+  const auto one_hot = torch::nn::functional::one_hot(target, 6).to(torch::kBool);
+  namespace F = torch::nn::functional;
+  const auto logits = torch::matmul(F::normalize(a, F::NormalizeFuncOptions().dim(1)),
+                                    F::normalize(b, F::NormalizeFuncOptions().dim(1)).t()) /
+                      0.1;
+  EXPECT_NEAR(contrastive_loss(a, b, one_hot, 0.1).item<double>(),
+              F::cross_entropy(logits, target).item<double>(), 1e-5);
+}
+
 TEST(Model, GraphEmbeddingIndependentOfBatch) {
   torch::manual_seed(3);
   ModelConfig c = ModelConfig::from_preset("small");  // the real width and depth

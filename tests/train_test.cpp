@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -262,6 +263,23 @@ TEST_F(TrainTest, ClaimTextsJoinEveryUnitOfAnAutoNetGraph) {
   o.data_dirs = {old / "train"};
   o.out = out / "c.ckpt";
   expect_usage_error(o, "--claim-texts");
+}
+
+TEST_F(TrainTest, ContrastiveTermTrainsAndNeedsItsWeight) {
+  TempDir out;
+  TrainOptions o = options(out / "plain.ckpt");
+  o.epochs = 1;
+  train_pretrain(o);
+  o.out = out / "nce.ckpt";
+  o.contrastive_weight = 1.0;
+  const TrainReport r = train_pretrain(o);
+  EXPECT_TRUE(std::isfinite(r.last_loss));
+  EXPECT_GT(max_weight_difference(out / "plain.ckpt", out / "nce.ckpt"), 1e-4);
+  // Extra Zoo candidates only make sense with the term itself.
+  o.out = out / "bad.ckpt";
+  o.contrastive_weight = 0;
+  o.contrastive_graphs = 8;
+  expect_usage_error(o, "--contrastive-weight");
 }
 
 TEST_F(TrainTest, BadSimilarityLossOptionsAreRefused) {

@@ -290,6 +290,13 @@ torch::Tensor sim_loss(const torch::Tensor& cosine, const torch::Tensor& target)
 // gradient, so the encoders are not pulled to cos = 1 for every true pair. cosine, target [B].
 torch::Tensor sim_loss_bce(const torch::Tensor& cosine, const torch::Tensor& target,
                            double temperature);
+// In-batch text -> graph InfoNCE with several positives per text (not in the paper):
+// mean over texts of  log sum_g exp(s_tg / T) - log sum_{g positive} exp(s_tg / T),  s the
+// cosine of J_t and J_g. A text true of several graphs of the batch (a family sentence and every
+// member of the family) is not pushed away from any of them. jt [P, d], jg [G, d],
+// positive [P, G] bool with at least one true per row.
+torch::Tensor contrastive_loss(const torch::Tensor& jt, const torch::Tensor& jg,
+                               const torch::Tensor& positive, double temperature);
 // Cross-entropy on masked nodes. logits [G, Nmax, V]; targets [Nt] long (-100 = not masked).
 // Returns 0 (with a graph) when nothing is masked.
 torch::Tensor mam_loss(const torch::Tensor& logits, const torch::Tensor& targets,

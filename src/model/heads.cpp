@@ -33,6 +33,17 @@ torch::Tensor sim_loss_bce(const torch::Tensor& cosine, const torch::Tensor& tar
                                                                  target.to(cosine.dtype()));
 }
 
+torch::Tensor contrastive_loss(const torch::Tensor& jt, const torch::Tensor& jg,
+                               const torch::Tensor& positive, double temperature) {
+  namespace F = torch::nn::functional;
+  const auto norm = F::NormalizeFuncOptions().dim(1);
+  auto logits =
+      torch::matmul(F::normalize(jt, norm), F::normalize(jg, norm).t()) / temperature;  // [P, G]
+  auto all = torch::logsumexp(logits, 1);                                               // [P]
+  auto pos = torch::logsumexp(logits.masked_fill(positive.logical_not(), -1e9), 1);     // [P]
+  return (all - pos).mean();
+}
+
 torch::Tensor mam_loss(const torch::Tensor& logits, const torch::Tensor& targets,
                        const GraphBatch& batch) {
   auto padded = to_padded(targets, batch, -100.0).reshape({-1});  // [G*Nmax]

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "archbert/dataset.h"
 #include "archbert/error.h"
@@ -58,7 +59,14 @@ struct TrainData {
   std::vector<Source> train, val;
   std::map<std::pair<int64_t, int64_t>, int> acd_train;  // (a < b) -> label, Zoo graphs
   std::vector<AcdPair> acd_val;                          // global indices
+  std::unordered_set<uint64_t> positives;  // pair_key(text, graph) of every true training pair
+  std::vector<int64_t> zoo_graphs;         // global indices of the Zoo graphs
 };
+
+uint64_t pair_key(int32_t text, int64_t graph) {
+  return (static_cast<uint64_t>(static_cast<uint32_t>(text)) << 32) |
+         static_cast<uint64_t>(static_cast<uint32_t>(graph));
+}
 
 int32_t intern(TrainData& d, std::unordered_map<std::string, int32_t>& index,
                const std::string& text) {
@@ -111,6 +119,7 @@ TrainData load_data(const std::vector<std::string>& dirs, bool claim_texts) {
                  {}};
         (std::string(split) == "val" ? d.val : d.train).push_back(std::move(s));
       }
+      for (int64_t g = 0; g < n; ++g) d.zoo_graphs.push_back(offset + g);
       for (const AcdPair& p : read_acd_pairs(path("acd_train.jsonl")))
         d.acd_train[{offset + std::min(p.a, p.b), offset + std::max(p.a, p.b)}] = p.label;
       for (AcdPair p : read_acd_pairs(path("acd_val.jsonl"))) {
@@ -124,6 +133,10 @@ TrainData load_data(const std::vector<std::string>& dirs, bool claim_texts) {
     }
   }
   if (d.train.empty()) throw Error(ErrorKind::kUsage, "no training split among --data");
+  for (const Source& src : d.train)
+    for (const std::vector<Text>* list : {&src.samples, &src.claims})
+      for (const Text& t : *list)
+        if (t.label > 0.5f) d.positives.insert(pair_key(t.text, t.graph));
   return d;
 }
 
@@ -360,6 +373,10 @@ TrainReport train_pretrain(const TrainOptions& o) {
     throw Error(ErrorKind::kUsage, "--sim-temperature must be positive");
   if (o.graph_only && !(o.acd_weight > 0))
     throw Error(ErrorKind::kUsage, "--graph-only learns from the ACD term: give --acd-weight");
+  if (o.contrastive_graphs > 0 && !(o.contrastive_weight > 0))
+    throw Error(ErrorKind::kUsage,
+                "--contrastive-graphs adds candidates to the InfoNCE term: give "
+                "--contrastive-weight");
   const auto t_start = Clock::now();
   const bool tty = o.progress && ::isatty(STDERR_FILENO);
 
@@ -508,6 +525,7 @@ TrainReport train_pretrain(const TrainOptions& o) {
       std::vector<const ArchGraph*> ptrs;
       std::vector<std::vector<int32_t>> ids;
       std::vector<int64_t> text_graph;
+      std::vector<int32_t> text_ids;
       std::vector<float> labels;
       for (size_t u = 0; u < units.size(); ++u) {
         ptrs.push_back(&d.graphs[units[u].graph]);
@@ -523,6 +541,7 @@ TrainReport train_pretrain(const TrainOptions& o) {
             ids.push_back(d.ids[t.text]);
           }
           text_graph.push_back(static_cast<int64_t>(u));
+          text_ids.push_back(t.text);
           labels.push_back(t.label);
         }
       }
@@ -541,6 +560,14 @@ TrainReport train_pretrain(const TrainOptions& o) {
           ptrs.push_back(&d.graphs[p.second]);
           pair_labels.push_back(k % 2 ? 0.0f : 1.0f);
         }
+      }
+      // --contrastive-graphs: Zoo graphs that join the batch (no descriptions) as further
+      // candidates of the InfoNCE term, so that a Zoo description competes with other real
+      // models and not only with the AutoNet graphs of its batch. Drawn per step.
+      if (o.contrastive_weight > 0 && o.contrastive_graphs > 0 && !d.zoo_graphs.empty()) {
+        std::mt19937_64 crng(o.seed * 9973 + static_cast<uint64_t>(step));
+        for (int k = 0; k < o.contrastive_graphs; ++k)
+          ptrs.push_back(&d.graphs[d.zoo_graphs[crng() % d.zoo_graphs.size()]]);
       }
       GraphBatch gb = make_graph_batch(ptrs, config);
       auto gen = at::detail::createCPUGenerator(o.seed * 31 + static_cast<uint64_t>(step));
@@ -593,17 +620,25 @@ TrainReport train_pretrain(const TrainOptions& o) {
         }
       }
       if (o.contrastive_weight > 0) {
-        // InfoNCE over positive descriptions: each must pick its own graph among the batch's.
-        auto pos = (y > 0.5).nonzero().squeeze(1);
-        if (pos.numel() > 0) {
-          auto jt = torch::nn::functional::normalize(
-              out.texts.pooled.index_select(0, pos),
-              torch::nn::functional::NormalizeFuncOptions().dim(1));
-          auto jg = torch::nn::functional::normalize(
-              out.graphs.pooled, torch::nn::functional::NormalizeFuncOptions().dim(1));
-          auto logits = torch::matmul(jt, jg.t()) / 0.1;  // [P, G]
+        // InfoNCE over true descriptions: each must pick, among every graph of the batch, its
+        // own graph or another graph it is a true training pair of.
+        std::vector<int64_t> rows;
+        for (size_t i = 0; i < labels.size(); ++i)
+          if (labels[i] > 0.5f) rows.push_back(static_cast<int64_t>(i));
+        if (!rows.empty()) {
+          const auto graphs = static_cast<int64_t>(ptrs.size());
+          auto positive = torch::zeros({static_cast<int64_t>(rows.size()), graphs}, torch::kBool);
+          auto acc = positive.accessor<bool, 2>();
+          for (size_t r = 0; r < rows.size(); ++r) {
+            const int64_t own = units[static_cast<size_t>(text_graph[rows[r]])].graph;
+            for (int64_t g = 0; g < graphs; ++g) {
+              const int64_t id = ptrs[g] - d.graphs.data();
+              acc[r][g] = id == own || d.positives.count(pair_key(text_ids[rows[r]], id));
+            }
+          }
           loss = loss + o.contrastive_weight *
-                            torch::nn::functional::cross_entropy(logits, tg.index_select(0, pos));
+                            contrastive_loss(out.texts.pooled.index_select(0, torch::tensor(rows)),
+                                             out.graphs.pooled, positive, 0.1);
         }
       }
       opt.zero_grad();
