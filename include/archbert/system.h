@@ -13,8 +13,14 @@ namespace archbert {
 // the CPU has AVX-512 and OPENBLAS_CORETYPE is unset, this sets OPENBLAS_CORETYPE=SkylakeX and
 // re-executes the program once (argv unchanged). A user's own OPENBLAS_CORETYPE always wins.
 // The re-executed process also gets OMP_WAIT_POLICY=PASSIVE unless the variable is set.
-// Returns normally in every other case (and when re-execution fails).
+// Returns normally in every other case (and when re-execution fails). It first calls
+// keep_freed_memory().
 void ensure_fast_blas(int argc, char** argv);
+
+// Tells glibc's allocator to keep freed blocks of up to 1 GiB for reuse instead of returning
+// them to the system (mmap / munmap per tensor), unless the user set MALLOC_MMAP_THRESHOLD_,
+// MALLOC_TRIM_THRESHOLD_ or MALLOC_TOP_PAD_. The process keeps its peak memory.
+void keep_freed_memory();
 
 // Sets LibTorch's intra-op threads (and OpenMP's, which OpenBLAS uses). n <= 0: all cores.
 void set_threads(int n);
