@@ -38,7 +38,8 @@ struct TrainOptions {
   double acd_weight = 0.0;        // weight of the Zoo ACD term (0: off)
   int acd_pairs = 4;              // extra balanced Zoo ACD pairs per step (besides in-batch ones)
   double contrastive_weight = 0;  // weight of an in-batch text->graph InfoNCE term (0: off)
-  int contrastive_graphs = 0;     // extra Zoo graphs per step as InfoNCE candidates
+  int contrastive_graphs = 0;     // extra Zoo graphs per step as InfoNCE candidates (needs
+                                  // contrastive_weight > 0)
   double paraphrase_rate = 0;     // WordNet synonym replacement rate (needs wordnet_dir)
   std::string wordnet_dir = "/usr/share/wordnet";
   std::string word_vectors;  // GloVe JSON (tools/fetch_word_vectors.sh) to initialise tokens

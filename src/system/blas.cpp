@@ -1,4 +1,5 @@
-// Detecting the loaded BLAS and re-executing with OPENBLAS_CORETYPE on AVX-512 CPUs.
+// Process set-up for speed: the allocator (keep_freed_memory), and detecting the loaded BLAS and
+// re-executing with OPENBLAS_CORETYPE on AVX-512 CPUs.
 #include <dlfcn.h>
 #include <link.h>
 #include <malloc.h>
