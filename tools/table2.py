@@ -6,16 +6,20 @@ Generates the validation datasets with the archbert CLI (deterministic seeds), r
 table. Every number in the output comes from this one command:
 
   tools/table2.py [--archbert build/archbert] [--ckpt models/small/archbert-small.ckpt]
-                  [--ablation NAME=CKPT ... --ablation-steps N] [--unimodal CKPT]
-                  [--work /tmp/archbert-table2] [--out docs/table2.md]
+                  [--ablation NAME=CKPT ...] [--keep-ablations docs/table2.json]
+                  [--unimodal CKPT] [--work /tmp/archbert-table2] [--out docs/table2.md]
 
 Ablation checkpoints (scripts/train-ablations.sh) are NAME=CKPT with NAME `full` (the model
-with every component, trained with the ablations' budget) or one of no-shape, no-edges, no-mam,
-no-cross, no-summary; they get their own table, since they are trained with a smaller budget
-than the shipped checkpoint. --unimodal gives the graph-only checkpoint of the uni-modal ACD
+with every component) or one of no-shape, no-edges, no-mam, no-cross, no-summary. They get
+their own table. Every ablation row must come from the same recipe and budget: the script reads
+each checkpoint's stored command line and step count and refuses rows whose recipes differ in
+anything but the removed component. --keep-ablations FILE takes the rows of ablations not given
+now from an earlier run's JSON (written beside the Markdown), if they have the same recipe and
+budget; the table marks them. --unimodal gives the graph-only checkpoint of the uni-modal ACD
 baseline (`archbert train pretrain --graph-only`, scripts/train-unimodal.sh).
 """
 import argparse
+import datetime
 import json
 import os
 import re
@@ -63,16 +67,49 @@ def evaluate(ab, task, data, ckpt, unimodal=None):
     return json.loads(run(cmd))
 
 
-def sim_loss_of(ckpt):
-    """L_SIM named by the `recipe` (training command line) stored in a checkpoint."""
+# Training flags that remove one component (scripts/train-ablations.sh); a recipe without them
+# is the model with every component.
+REMOVAL_FLAGS = {"--no-shape", "--no-edges", "--no-mam", "--no-cross", "--no-summary",
+                 "--no-numbers"}
+
+
+def checkpoint_meta(ckpt):
+    """The JSON header of a checkpoint (src/model/checkpoint.cpp): config and `extra` strings."""
     with open(ckpt, "rb") as f:
-        data = f.read()
-    m = re.search(rb'"recipe":"((?:[^"\\]|\\.)*)"', data)
-    if not m:
-        return "unknown (no recipe stored)"
-    recipe = m.group(1).decode("utf-8", "replace")
-    return ("cross-entropy (`--sim-loss bce`)" if re.search(r"--sim-loss[ =]bce", recipe)
-            else "MSE (paper eq. 3)")
+        head = f.read(1 << 20)
+    start = head.find(b"{")
+    if start < 0:
+        sys.exit("%s: no checkpoint header found" % ckpt)
+    try:
+        meta, _ = json.JSONDecoder().raw_decode(head[start:].decode("utf-8", "replace"))
+    except ValueError as e:
+        sys.exit("%s: unreadable checkpoint header (%s)" % (ckpt, e))
+    return meta
+
+
+def training_of(ckpt):
+    """What a checkpoint was trained with: its recipe with paths, --out and the removal flags
+    taken out (so that ablation rows can be compared), the removed flags, and the step count."""
+    extra = checkpoint_meta(ckpt).get("extra", {})
+    recipe = extra.get("recipe", "")
+    if not recipe:
+        sys.exit("%s: the checkpoint stores no recipe (training command line)" % ckpt)
+    words, kept, removed, i = recipe.split(), [], [], 0
+    while i < len(words):
+        w = words[i]
+        if w in REMOVAL_FLAGS:
+            removed.append(w)
+        elif w == "--out":
+            i += 1
+        elif w.startswith("--") or i < 3:
+            kept.append(w)
+        else:  # a value: paths by their last component
+            kept.append(os.path.basename(w.rstrip("/")))
+        i += 1
+    state = json.loads(extra.get("train_state", "{}") or "{}")
+    return {"recipe": " ".join(kept), "removed": removed, "steps": state.get("step", 0),
+            "sim_loss": ("cross-entropy (`--sim-loss bce`)" if "--sim-loss bce" in recipe
+                         else "MSE (paper eq. 3)")}
 
 
 def pct(x):
@@ -84,7 +121,8 @@ def main():
     p.add_argument("--archbert", default="build/archbert")
     p.add_argument("--ckpt", default="models/small/archbert-small.ckpt")
     p.add_argument("--ablation", action="append", default=[], help="NAME=CKPT (full, no-shape, ...)")
-    p.add_argument("--ablation-steps", type=int, default=0, help="the ablations' training budget")
+    p.add_argument("--keep-ablations", metavar="JSON",
+                   help="an earlier run's JSON: its rows for ablations not given now are kept")
     p.add_argument("--unimodal", help="graph-only checkpoint: the uni-modal ACD baseline")
     p.add_argument("--work", default="/tmp/archbert-table2")
     p.add_argument("--out", default="docs/table2.md")
@@ -102,9 +140,41 @@ def main():
     for name, _ in ablations:
         if name not in ABLATION_TEXT:
             sys.exit("unknown ablation name '%s' (use %s)" % (name, ", ".join(ABLATION_TEXT)))
+    # Every ablation row must share one recipe and budget; rows differ only in what they remove.
+    training = {n: training_of(c) for n, c in ablations}
+    kept = {}
+    if a.keep_ablations:
+        with open(a.keep_ablations) as f:
+            earlier = json.load(f)
+        for key, r in sorted(earlier.items()):
+            name = key[len("abl:"):]
+            if key.startswith("abl:") and name not in training and "training" in r:
+                kept[name] = r
+    def same(t, u):
+        return (t["recipe"], t["steps"]) == (u["recipe"], u["steps"])
+    reference = next(iter(training.values()), None) or next(iter(kept.values()), {}).get("training")
+    for name in list(kept):
+        if not same(kept[name]["training"], reference):
+            print("not kept from %s: %s (another recipe or budget)" % (a.keep_ablations, name),
+                  file=sys.stderr)
+            del kept[name]
+    for name, t in list(training.items()) + [(n, r["training"]) for n, r in kept.items()]:
+        if not same(t, reference):
+            sys.exit("ablation '%s' was trained differently from the other rows:\n  %s (%d steps)\n"
+                     "  %s (%d steps)" % (name, t["recipe"], t["steps"], reference["recipe"],
+                                          reference["steps"]))
+        if (name == "full") != (not t["removed"]):
+            sys.exit("ablation '%s' removes %s" % (name, " ".join(t["removed"]) or "nothing"))
+
     models = [("full", a.ckpt)] + [("abl:" + n, c) for n, c in ablations]
     results = {}
+    today = datetime.date.today().isoformat()
     for name, ckpt in models:
+        if name != "full" and os.path.realpath(ckpt) == os.path.realpath(a.ckpt):
+            results[name] = {k: results["full"][k] for k in ("ar_autonet", "ar_zoo", "acd")}
+            results[name]["training"] = training[name[len("abl:"):]]
+            results[name]["evaluated"] = today
+            continue
         results[name] = {
             "ar_autonet": evaluate(a.archbert, "ar", an_val, ckpt),
             "ar_zoo": evaluate(a.archbert, "ar", zoo, ckpt),
@@ -113,6 +183,13 @@ def main():
         if name == "full":
             results[name]["bacd"] = evaluate(a.archbert, "bacd", zoo, ckpt, a.unimodal)
             results[name]["search"] = evaluate(a.archbert, "search", zoo, ckpt)
+        else:
+            results[name]["training"] = training[name[len("abl:"):]]
+            results[name]["evaluated"] = today
+    for name, r in kept.items():
+        results["abl:" + name] = r
+    order = ["full"] + ABLATIONS
+    ablations = [n for n in order if "abl:" + n in results]
     full = results["full"]
 
     rows = []
@@ -161,39 +238,46 @@ def main():
     out.append("")
     out.append("## Ablations\n")
     if ablations:
-        out.append("Each model trained for %d optimizer steps (`scripts/train-ablations.sh`: the "
-                   "options of the shipped recipe with `--epochs 1 --max-steps %d`, one component "
-                   "removed), τ_AR re-tuned on Zoo val like the shipped checkpoint's. Paper: its "
-                   "Table 2 ablations (TVHF).\n" % (a.ablation_steps, a.ablation_steps))
-        abl_loss, shipped_loss = sim_loss_of(ablations[0][1]), sim_loss_of(a.ckpt)
-        if abl_loss != shipped_loss:
-            out.append("L_SIM of these models (from their stored recipe): %s; of the checkpoint "
-                       "in the first table: %s. The rows compare components with each other, "
-                       "not with that checkpoint.\n" % (abl_loss, shipped_loss))
+        t = results["abl:" + ablations[0]]["training"]
+        shipped = training_of(a.ckpt)
+        as_shipped = same(t, shipped)
+        out.append("Each model trained for %d optimizer steps with `%s` (recipe as stored in the "
+                   "checkpoints, paths shortened), one component removed per row "
+                   "(`scripts/train-ablations.sh`), τ_AR re-tuned on Zoo val like the shipped "
+                   "checkpoint's; L_SIM: %s. %s Paper: its Table 2 ablations (TVHF).\n" % (
+                       t["steps"], t["recipe"], t["sim_loss"],
+                       "This is the shipped checkpoint's recipe and budget, so its rows compare "
+                       "directly with the first table." if as_shipped else
+                       "The shipped checkpoint (first table) was trained with `%s` for %d steps; "
+                       "the rows compare components with each other, not with it." % (
+                           shipped["recipe"], shipped["steps"])))
         out.append("| model | AR AutoNet acc / F1 | AR Zoo acc / F1 | ACD Zoo acc / F1 | "
                    "paper AR / ACD F1 |")
         out.append("|---|---|---|---|---|")
-        for name, ckpt in ablations:
+        for name in ablations:
             r = results["abl:" + name]
-            pk = "full" if name == "full" else name
-            pa, pc = PAPER.get(("ar", pk)), PAPER.get(("acd", pk))
-            out.append("| %s | %s / %s | %s / %s | %s / %s | %s |" % (
-                ABLATION_TEXT[name], pct(r["ar_autonet"]["accuracy"]), pct(r["ar_autonet"]["f1"]),
+            pa, pc = PAPER.get(("ar", name)), PAPER.get(("acd", name))
+            out.append("| %s%s | %s / %s | %s / %s | %s / %s | %s |" % (
+                ABLATION_TEXT[name], " (†)" if name in kept else "",
+                pct(r["ar_autonet"]["accuracy"]), pct(r["ar_autonet"]["f1"]),
                 pct(r["ar_zoo"]["accuracy"]), pct(r["ar_zoo"]["f1"]), pct(r["acd"]["accuracy"]),
                 pct(r["acd"]["f1"]),
                 "%.2f / %.2f" % (pa[1], pc[1]) if pa and pc else ""))
         def all_true(r):  # accuracy / F1 of answering "true" (or "similar") for everything
             p, n = r["positives"], r["samples"]
             return pct(p / n), pct(2.0 * p / (p + n))
-        ra = results["abl:" + ablations[0][0]]
+        ra = results["abl:" + ablations[0]]
         out.append("| rule: every statement true, every pair similar | %s / %s | %s / %s | %s / %s | |" %
                    (all_true(ra["ar_autonet"]) + all_true(ra["ar_zoo"]) + all_true(ra["acd"])))
         out.append("")
-        out.append("One seed per row. At this budget the AR columns are at the level of the "
-                   "every-statement-true rule, so they do not separate the components; the ACD "
-                   "column is the informative one. The shipped checkpoint (first table) had 776 "
-                   "steps.\n")
-    missing = [x for x in ABLATIONS if ("abl:" + x) not in results]
+        note = "One seed per row."
+        if kept:
+            note += (" (†): measured by an earlier run of this script (%s), kept from `%s`: "
+                       "same recipe and budget, checkpoint not given to this run." % (
+                           ", ".join(sorted({"%s on %s" % (n, r.get("evaluated", "?"))
+                                             for n, r in kept.items()})), a.keep_ablations))
+        out.append(note + "\n")
+    missing = [x for x in ["full"] + ABLATIONS if ("abl:" + x) not in results]
     if missing:
         out.append("Ablation rows not produced by this run: %s (no checkpoint given).\n" %
                    ", ".join(ABLATION_TEXT[m] for m in missing))
@@ -212,10 +296,14 @@ def main():
     out.append("|---|---|---|---|---|---|")
     out.extend(srows)
     out.append("")
-    with open(a.out, "w") as f:
-        f.write("\n".join(out))
-    with open(os.path.splitext(a.out)[0] + ".json", "w") as f:
-        json.dump(results, f, indent=1, sort_keys=True)
+    # Both files are written beside their final names and renamed, so an interrupted run leaves
+    # the earlier table in place.
+    for path, write in [(os.path.splitext(a.out)[0] + ".json",
+                         lambda f: json.dump(results, f, indent=1, sort_keys=True)),
+                        (a.out, lambda f: f.write("\n".join(out)))]:
+        with open(path + ".part", "w") as f:
+            write(f)
+        os.replace(path + ".part", path)
     print("wrote " + a.out, file=sys.stderr)
 
 
