@@ -659,7 +659,8 @@ TrainReport train_pretrain(const TrainOptions& o) {
       sim_avg = k * sim_avg + (1 - k) * l_sim.item<double>();
       if (l_mam.defined()) mam_avg = k * mam_avg + (1 - k) * l_mam.item<double>();
       if (l_acd.defined()) acd_avg = k * acd_avg + (1 - k) * l_acd.item<double>();
-      window_samples += static_cast<int64_t>(labels.size());
+      // Throughput in descriptions; a --graph-only run has none, so it counts graphs.
+      window_samples += static_cast<int64_t>(o.graph_only ? ptrs.size() : labels.size());
       report.samples += static_cast<int64_t>(labels.size());
       ++window_steps;
       report.last_loss = loss_avg;
@@ -671,11 +672,11 @@ TrainReport train_pretrain(const TrainOptions& o) {
         bar.resize(width, '.');
         std::fprintf(stderr,
                      "%sepoch %d/%d step %lld/%lld [%s] loss %.4f (sim %.4f mam %.3f acd %.4f) "
-                     "%.1f samples/s lr %.2e ETA %s%s",
+                     "%.1f %s/s lr %.2e ETA %s%s",
                      tty ? "\r" : "", epoch + 1, o.epochs, static_cast<long long>(step),
                      static_cast<long long>(total), bar.c_str(), loss_avg, sim_avg, mam_avg,
-                     acd_avg, rate, lr, format_eta(per_step * (total - step)).c_str(),
-                     tty ? "\033[K" : "\n");
+                     acd_avg, rate, o.graph_only ? "graphs" : "samples", lr,
+                     format_eta(per_step * (total - step)).c_str(), tty ? "\033[K" : "\n");
         std::fflush(stderr);
         if (!tty || step % 50 == 0) {
           window_start = Clock::now();
