@@ -13,7 +13,7 @@
 #
 # Each row removes one component (docs/training.md, Ablations) and otherwise uses the options of
 # the shipped recipe; τ_AR is tuned on Zoo val as for the shipped checkpoint. At the full budget
-# a row takes 35-60 minutes on 2 cores (no-cross is the fastest), the uni-modal baseline ~15,
+# a row takes 30-75 minutes on 2 cores (no-cross is the fastest), the uni-modal baseline ~15,
 # the evaluation ~15. Needs a build (scripts/build.sh); makes the data of scripts/train-small.sh
 # if it is missing.
 set -euo pipefail
