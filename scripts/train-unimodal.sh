@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The uni-modal ACD baseline of Table 2 (paper §5.1): the `small` network trained on the Zoo's
 # ACD pairs (and MAM) alone, no descriptions (`--graph-only`); its ACD threshold is tuned on the
-# Zoo's acd_val pairs by the trainer's validation. About 15 minutes on 2 cores.
+# Zoo's acd_val pairs by the trainer's validation. 15-30 minutes on 2 cores.
 # Usage: scripts/train-unimodal.sh [WORK_DIR] [OUT]   (defaults: /tmp/archbert-train,
 #        WORK_DIR/unimodal.ckpt). Then: tools/table2.py ... --unimodal OUT
 set -euo pipefail
