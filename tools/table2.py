@@ -22,7 +22,6 @@ import argparse
 import datetime
 import json
 import os
-import re
 import subprocess
 import sys
 
@@ -67,10 +66,16 @@ def evaluate(ab, task, data, ckpt, unimodal=None):
     return json.loads(run(cmd))
 
 
-# Training flags that remove one component (scripts/train-ablations.sh); a recipe without them
-# is the model with every component.
-REMOVAL_FLAGS = {"--no-shape", "--no-edges", "--no-mam", "--no-cross", "--no-summary",
-                 "--no-numbers"}
+# The training flags each ablation row removes its component with (scripts/train-ablations.sh).
+ROW_FLAGS = {
+    "full": [],
+    "no-shape": ["--no-shape"],
+    "no-edges": ["--no-edges"],
+    "no-mam": ["--no-mam"],
+    "no-cross": ["--no-cross"],
+    "no-summary": ["--no-numbers", "--no-summary"],
+}
+REMOVAL_FLAGS = {f for flags in ROW_FLAGS.values() for f in flags}
 
 
 def checkpoint_meta(ckpt):
@@ -94,7 +99,9 @@ def training_of(ckpt):
     recipe = extra.get("recipe", "")
     if not recipe:
         sys.exit("%s: the checkpoint stores no recipe (training command line)" % ckpt)
-    words, kept, removed, i = recipe.split(), [], [], 0
+    # The command line as typed: "--flag=value" is read as "--flag value".
+    words = [x for w in recipe.split() for x in (w.split("=", 1) if w.startswith("--") else [w])]
+    kept, removed, i = [], [], 0
     while i < len(words):
         w = words[i]
         if w in REMOVAL_FLAGS:
@@ -107,8 +114,8 @@ def training_of(ckpt):
             kept.append(os.path.basename(w.rstrip("/")))
         i += 1
     state = json.loads(extra.get("train_state", "{}") or "{}")
-    return {"recipe": " ".join(kept), "removed": removed, "steps": state.get("step", 0),
-            "sim_loss": ("cross-entropy (`--sim-loss bce`)" if "--sim-loss bce" in recipe
+    return {"recipe": " ".join(kept), "removed": sorted(removed), "steps": state.get("step", 0),
+            "sim_loss": ("cross-entropy (`--sim-loss bce`)" if "--sim-loss bce" in " ".join(words)
                          else "MSE (paper eq. 3)")}
 
 
@@ -163,29 +170,31 @@ def main():
             sys.exit("ablation '%s' was trained differently from the other rows:\n  %s (%d steps)\n"
                      "  %s (%d steps)" % (name, t["recipe"], t["steps"], reference["recipe"],
                                           reference["steps"]))
-        if (name == "full") != (not t["removed"]):
-            sys.exit("ablation '%s' removes %s" % (name, " ".join(t["removed"]) or "nothing"))
+        if t["removed"] != ROW_FLAGS[name]:
+            sys.exit("ablation '%s' was trained with %s removed, not %s" % (
+                name, " ".join(t["removed"]) or "nothing",
+                " ".join(ROW_FLAGS[name]) or "nothing"))
 
     models = [("full", a.ckpt)] + [("abl:" + n, c) for n, c in ablations]
     results = {}
     today = datetime.date.today().isoformat()
     for name, ckpt in models:
         if name != "full" and os.path.realpath(ckpt) == os.path.realpath(a.ckpt):
-            results[name] = {k: results["full"][k] for k in ("ar_autonet", "ar_zoo", "acd")}
-            results[name]["training"] = training[name[len("abl:"):]]
-            results[name]["evaluated"] = today
-            continue
-        results[name] = {
-            "ar_autonet": evaluate(a.archbert, "ar", an_val, ckpt),
-            "ar_zoo": evaluate(a.archbert, "ar", zoo, ckpt),
-            "acd": evaluate(a.archbert, "acd", zoo, ckpt, a.unimodal if name == "full" else None),
-        }
-        if name == "full":
-            results[name]["bacd"] = evaluate(a.archbert, "bacd", zoo, ckpt, a.unimodal)
-            results[name]["search"] = evaluate(a.archbert, "search", zoo, ckpt)
+            r = {k: results["full"][k] for k in ("ar_autonet", "ar_zoo", "acd")}
         else:
-            results[name]["training"] = training[name[len("abl:"):]]
-            results[name]["evaluated"] = today
+            r = {
+                "ar_autonet": evaluate(a.archbert, "ar", an_val, ckpt),
+                "ar_zoo": evaluate(a.archbert, "ar", zoo, ckpt),
+                "acd": evaluate(a.archbert, "acd", zoo, ckpt,
+                                a.unimodal if name == "full" else None),
+            }
+        if name == "full":
+            r["bacd"] = evaluate(a.archbert, "bacd", zoo, ckpt, a.unimodal)
+            r["search"] = evaluate(a.archbert, "search", zoo, ckpt)
+        else:
+            r["training"] = training[name[len("abl:"):]]
+            r["evaluated"] = today
+        results[name] = r
     for name, r in kept.items():
         results["abl:" + name] = r
     order = ["full"] + ABLATIONS
