@@ -39,6 +39,10 @@ CommandRunner add_train_commands(CLI::App& app, const GlobalOptions& global) {
       ->check(CLI::Range(0, 1024));
   pre->add_option("--zoo-negatives", o->zoo_negatives,
                   "Zoo negatives drawn per positive each epoch (-1: all)");
+  pre->add_option("--zoo-repeat", o->zoo_repeat,
+                  "Times each Zoo model's descriptions are used per epoch, each time with fresh "
+                  "negatives")
+      ->check(CLI::Range(1, 100));
   pre->add_option("--lr", o->lr, "Peak learning rate")->check(CLI::Range(0.0, 1.0));
   pre->add_option("--weight-decay", o->weight_decay, "AdamW weight decay");
   pre->add_option("--warmup", o->warmup, "Share of steps with linear warm-up")

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "archbert/autonet.h"
+#include "archbert/dataset.h"
 #include "archbert/descriptions.h"
 #include "archbert/error.h"
 #include "archbert/evaluate.h"
@@ -263,6 +264,61 @@ TEST_F(TrainTest, ClaimTextsJoinEveryUnitOfAnAutoNetGraph) {
   o.data_dirs = {old / "train"};
   o.out = out / "c.ckpt";
   expect_usage_error(o, "--claim-texts");
+}
+
+// A Zoo directory over four of the AutoNet train graphs: each model has 2 true and 10 false
+// training descriptions, and one of each for validation.
+void write_small_zoo(const fs::path& from, const fs::path& to) {
+  fs::create_directories(to);
+  std::vector<ArchGraph> graphs = read_graph_store(from / "graphs.bin");
+  graphs.resize(4);
+  write_graph_store(to / "graphs.bin", graphs);
+  std::vector<ArSample> train, val;
+  for (int64_t g = 0; g < 4; ++g) {
+    const std::string model = "model " + std::to_string(g);
+    for (int i = 0; i < 2; ++i)
+      train.push_back(
+          {g, "A true sentence " + std::to_string(i) + " of " + model + ".", 1, {}, {}});
+    for (int i = 0; i < 10; ++i)
+      train.push_back(
+          {g, "A false sentence " + std::to_string(i) + " of " + model + ".", 0, {}, {}});
+    val.push_back({g, "Held out, true of " + model + ".", 1, {}, {}});
+    val.push_back({g, "Held out, false of " + model + ".", 0, {}, {}});
+  }
+  write_jsonl((to / "texts_train.jsonl").string(), samples_to_jsonl(train));
+  write_jsonl((to / "texts_val.jsonl").string(), samples_to_jsonl(val));
+  const std::vector<AcdPair> acd = {{0, 1, 1}, {2, 3, 0}};
+  write_jsonl((to / "acd_train.jsonl").string(), samples_to_jsonl(acd));
+  write_jsonl((to / "acd_val.jsonl").string(), samples_to_jsonl(acd));
+  DatasetManifest m;
+  m.generator = "zoo";
+  m.generator_version = 1;
+  m.counts["graphs"] = 4;
+  m.files = {{"graphs", "graphs.bin"},
+             {"texts_train", "texts_train.jsonl"},
+             {"texts_val", "texts_val.jsonl"},
+             {"acd_train", "acd_train.jsonl"},
+             {"acd_val", "acd_val.jsonl"}};
+  write_manifest(to.string(), m);
+}
+
+TEST_F(TrainTest, ZooRepeatBringsEachZooModelRTimesPerEpoch) {
+  TempDir out;
+  write_small_zoo((*dir_) / "train", out / "zoo");
+  TrainOptions o = options(out / "a.ckpt");
+  o.data_dirs.push_back(out / "zoo");
+  const TrainReport once = train_pretrain(o);
+  o.out = out / "b.ckpt";
+  o.zoo_repeat = 3;
+  const TrainReport thrice = train_pretrain(o);
+  // Per epoch and repetition each Zoo model brings its 2 positives and 3 x 2 of its 10
+  // negatives: 4 x 8 descriptions; AutoNet descriptions come once whatever the option.
+  EXPECT_EQ(thrice.samples - once.samples, o.epochs * 2 * 4 * 8);
+  EXPECT_GT(thrice.steps, once.steps);
+
+  o.out = out / "c.ckpt";
+  o.zoo_repeat = 0;
+  expect_usage_error(o, "--zoo-repeat");
 }
 
 TEST_F(TrainTest, ContrastiveTermTrainsAndNeedsItsWeight) {

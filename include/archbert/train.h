@@ -26,6 +26,8 @@ struct TrainOptions {
   int graphs_per_batch = 32;      // graph units per step; each graph is encoded once per unit
   int texts_per_graph = 10;       // descriptions of a graph in one unit
   int zoo_negatives = 3;          // per epoch, Zoo negatives drawn per positive of a model
+  int zoo_repeat = 1;             // per epoch, times each Zoo model's positives are used (each
+                                  // time with fresh negatives)
   int claim_texts = 0;            // AutoNet: single-fact sentences added to each graph unit
   double lr = 5e-4;               // peak learning rate
   double weight_decay = 0.01;     // AdamW, matrices and embeddings only

@@ -157,31 +157,36 @@ std::vector<std::vector<Unit>> plan_epoch(const TrainData& d, const TrainOptions
     std::map<int64_t, std::vector<Text>> claims_of;  // --claim-texts: single-fact sentences
     for (const Text& t : src.claims) claims_of[t.graph].push_back(t);
     for (auto& [g, texts] : by_graph) {
-      std::vector<Text> chosen;
-      if (src.zoo && o.zoo_negatives >= 0) {
-        std::vector<Text> pos, neg;
-        for (const Text& t : texts) (t.label > 0.5f ? pos : neg).push_back(t);
-        std::shuffle(neg.begin(), neg.end(), rng);
-        const size_t keep = std::min(
-            neg.size(), std::max<size_t>(1, pos.size()) * static_cast<size_t>(o.zoo_negatives));
-        chosen = pos;
-        chosen.insert(chosen.end(), neg.begin(), neg.begin() + keep);
-      } else {
-        chosen = texts;
-      }
-      std::shuffle(chosen.begin(), chosen.end(), rng);
       std::vector<Text>& claims = claims_of[g];
-      std::shuffle(claims.begin(), claims.end(), rng);
       size_t next_claim = 0;
-      for (size_t i = 0; i < chosen.size(); i += o.texts_per_graph) {
-        Unit u;
-        u.graph = g;
-        u.texts.assign(chosen.begin() + i,
-                       chosen.begin() + std::min(chosen.size(), i + o.texts_per_graph));
-        // Up to --claim-texts single-fact sentences of the graph beside its descriptions.
-        for (int k = 0; k < o.claim_texts && next_claim < claims.size(); ++k)
-          u.texts.push_back(claims[next_claim++]);
-        units.push_back(std::move(u));
+      // --zoo-repeat: a Zoo model's positives come R times per epoch, each time with a fresh
+      // draw of negatives (AutoNet descriptions come once).
+      const int repeats = src.zoo ? o.zoo_repeat : 1;
+      for (int rep = 0; rep < repeats; ++rep) {
+        std::vector<Text> chosen;
+        if (src.zoo && o.zoo_negatives >= 0) {
+          std::vector<Text> pos, neg;
+          for (const Text& t : texts) (t.label > 0.5f ? pos : neg).push_back(t);
+          std::shuffle(neg.begin(), neg.end(), rng);
+          const size_t keep = std::min(
+              neg.size(), std::max<size_t>(1, pos.size()) * static_cast<size_t>(o.zoo_negatives));
+          chosen = pos;
+          chosen.insert(chosen.end(), neg.begin(), neg.begin() + keep);
+        } else {
+          chosen = texts;
+        }
+        std::shuffle(chosen.begin(), chosen.end(), rng);
+        if (rep == 0) std::shuffle(claims.begin(), claims.end(), rng);
+        for (size_t i = 0; i < chosen.size(); i += o.texts_per_graph) {
+          Unit u;
+          u.graph = g;
+          u.texts.assign(chosen.begin() + i,
+                         chosen.begin() + std::min(chosen.size(), i + o.texts_per_graph));
+          // Up to --claim-texts single-fact sentences of the graph beside its descriptions.
+          for (int k = 0; k < o.claim_texts && next_claim < claims.size(); ++k)
+            u.texts.push_back(claims[next_claim++]);
+          units.push_back(std::move(u));
+        }
       }
     }
   }
@@ -363,6 +368,7 @@ TrainReport train_pretrain(const TrainOptions& o) {
   if (o.data_dirs.empty()) throw Error(ErrorKind::kUsage, "--data needs at least one directory");
   if (o.graphs_per_batch < 1 || o.texts_per_graph < 1 || o.epochs < 1)
     throw Error(ErrorKind::kUsage, "batch sizes and epochs must be positive");
+  if (o.zoo_repeat < 1) throw Error(ErrorKind::kUsage, "--zoo-repeat must be at least 1");
   if (o.text_kernels && !(o.use_summary && o.use_numbers))
     throw Error(ErrorKind::kUsage,
                 "--text-kernels needs the summary tokens and number values "
