@@ -29,6 +29,7 @@ namespace {
 
 using nlohmann::json;
 using testing_support::TempDir;
+using testing_support::write_zoo_manifest;
 
 // A tiny untrained model whose tokenizer is trained on `corpus`.
 LoadedModel tiny_model(const std::vector<std::string>& corpus, uint64_t seed = 1) {
@@ -352,18 +353,14 @@ struct HandZoo {
         {0, 2, "Residual connections skip two convolutions.", 0},
     };
     write_jsonl(dir.file("bacd_val.jsonl"), samples_to_jsonl(bacd));
-    DatasetManifest m;
-    m.generator = "zoo";
-    m.generator_version = 1;
-    m.counts["graphs"] = 4;
-    m.files = {{"graphs", "graphs.bin"},
-               {"models", "models.json"},
-               {"texts_train", "texts_train.jsonl"},
-               {"texts_val", "texts_val.jsonl"},
-               {"acd_train", "acd_train.jsonl"},
-               {"acd_val", "acd_val.jsonl"},
-               {"bacd_val", "bacd_val.jsonl"}};
-    write_manifest(dir.str(), m);
+    write_zoo_manifest(dir.str(), 4,
+                       {{"graphs", "graphs.bin"},
+                        {"models", "models.json"},
+                        {"texts_train", "texts_train.jsonl"},
+                        {"texts_val", "texts_val.jsonl"},
+                        {"acd_train", "acd_train.jsonl"},
+                        {"acd_val", "acd_val.jsonl"},
+                        {"bacd_val", "bacd_val.jsonl"}});
     for (const auto& s : train) corpus.push_back(s.text);
     for (const auto& s : val) corpus.push_back(s.text);
     for (const auto& q : bacd) corpus.push_back(q.text);

@@ -11,10 +11,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <system_error>
 
+#include "archbert/dataset.h"
 #include "archbert/error.h"
 #include "archbert/graph.h"
 
@@ -48,6 +50,17 @@ class TempDir {
   static inline int counter_ = 0;
   fs::path path_;
 };
+
+// The manifest of a hand-made Zoo directory: `graphs` graphs and the given files (key -> name).
+inline void write_zoo_manifest(const std::string& dir, int64_t graphs,
+                               std::map<std::string, std::string> files) {
+  DatasetManifest m;
+  m.generator = "zoo";
+  m.generator_version = 1;
+  m.counts["graphs"] = graphs;
+  m.files = std::move(files);
+  write_manifest(dir, m);
+}
 
 // A file's whole content ("" when it cannot be read).
 inline std::string slurp(const fs::path& p) {

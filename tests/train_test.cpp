@@ -25,6 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing_support::TempDir;
+using testing_support::write_zoo_manifest;
 
 // AutoNet train (24 networks) and val (8 networks) directories with descriptions.
 class TrainTest : public ::testing::Test {
@@ -290,16 +291,12 @@ void write_small_zoo(const fs::path& from, const fs::path& to) {
   const std::vector<AcdPair> acd = {{0, 1, 1}, {2, 3, 0}};
   write_jsonl((to / "acd_train.jsonl").string(), samples_to_jsonl(acd));
   write_jsonl((to / "acd_val.jsonl").string(), samples_to_jsonl(acd));
-  DatasetManifest m;
-  m.generator = "zoo";
-  m.generator_version = 1;
-  m.counts["graphs"] = 4;
-  m.files = {{"graphs", "graphs.bin"},
-             {"texts_train", "texts_train.jsonl"},
-             {"texts_val", "texts_val.jsonl"},
-             {"acd_train", "acd_train.jsonl"},
-             {"acd_val", "acd_val.jsonl"}};
-  write_manifest(to.string(), m);
+  write_zoo_manifest(to.string(), 4,
+                     {{"graphs", "graphs.bin"},
+                      {"texts_train", "texts_train.jsonl"},
+                      {"texts_val", "texts_val.jsonl"},
+                      {"acd_train", "acd_train.jsonl"},
+                      {"acd_val", "acd_val.jsonl"}});
 }
 
 TEST_F(TrainTest, ZooRepeatBringsEachZooModelRTimesPerEpoch) {
