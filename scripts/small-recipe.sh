@@ -3,10 +3,14 @@
 # trained exactly like it. Needs $ab (the archbert binary) and the repository root as working
 # directory.
 
-# recipe_zoo WORK: the Zoo dataset in WORK/zoo (kept when it exists).
+# recipe_zoo WORK: the Zoo dataset in WORK/zoo (kept when it exists at generator version 3 or
+# later: phrasings, residual, task and modality sentences).
 recipe_zoo() {
   mkdir -p "$1"
-  [[ -f "$1/zoo/manifest.json" ]] || "$ab" data zoo --out "$1/zoo"
+  local version=0
+  [[ -f "$1/zoo/manifest.json" ]] &&
+    version="$(grep -o '"generator_version"[^,}]*' "$1/zoo/manifest.json" | grep -o '[0-9][0-9]*' || echo 0)"
+  ((version >= 3)) || "$ab" data zoo --out "$1/zoo"
 }
 
 # recipe_autonet DIR SPLIT COUNT: an AutoNet split (seed 1) in DIR, kept when it exists with

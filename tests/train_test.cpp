@@ -395,6 +395,13 @@ TEST_F(TrainTest, CommandLineTrainsAndStoresItsRecipe) {
   EXPECT_NE(r.out.find("trained 2 steps"), std::string::npos) << r.out;
   ArchBertModel m = ArchBertModel::load(out / "m.ckpt");
   EXPECT_EQ(m.meta().extra.at("recipe"), "archbert " + args);
+  // The data it was trained on: the directory's manifest.
+  const auto data_json = nlohmann::json::parse(m.meta().extra.at("data"));
+  const DatasetManifest dm = read_manifest(data);
+  ASSERT_EQ(data_json.size(), 1u);
+  EXPECT_EQ(data_json[0]["generator"], dm.generator);
+  EXPECT_EQ(data_json[0]["generator_version"], dm.generator_version);
+  EXPECT_EQ(data_json[0]["counts"]["graphs"], dm.counts.at("graphs"));
   // Bad input: exit 2, the directory named; usage errors: exit 1.
   const testing_support::CliRun bad = testing_support::run_cli(
       "train pretrain --data " + (out / "nope") + " --out " + (out / "x.ckpt"), out.path());

@@ -79,8 +79,10 @@ void write_gz(const std::string& path, const std::string& text) {
 
 json family(const std::string& base, const std::string& modality,
             const std::vector<std::string>& sentences) {
-  return {
-      {"base_design", base}, {"modality", modality}, {"task", "test"}, {"sentences", sentences}};
+  const std::string task = modality == "vision" ? "image classification"
+                           : base == "gpt"      ? "text generation"
+                                                : "language understanding";
+  return {{"base_design", base}, {"modality", modality}, {"task", task}, {"sentences", sentences}};
 }
 
 // The fixture data folder. Families: bert and distilbert share the base design "bert"; gpt2
@@ -124,7 +126,10 @@ json fixture_families() {
                         {"MiniVGG imitates the plain VGG style with a single convolution block.",
                          "It has no residual connections.",
                          "MiniVGG was designed as a baseline for image classification."});
-  return {{"families", f}};
+  const json groups = {{"image classification", {"image classification"}},
+                       {"language understanding", {"language understanding"}},
+                       {"text generation", {"text generation", "machine translation"}}};
+  return {{"families", f}, {"task_groups", groups}};
 }
 
 json fixture_models() {
@@ -311,6 +316,15 @@ void check_dataset(const std::string& data, const std::string& dir, const ZooDat
         }
       }
     EXPECT_GE(computed, 4) << models[i].name;
+    // Purpose sentences: one for the task, one for the modality, true of the model.
+    int purpose = 0;
+    for (const ZooSentence& s : models[i].positives)
+      if (s.source == "purpose") {
+        ++purpose;
+        ASSERT_TRUE(s.claim.has_value()) << s.text;
+        EXPECT_TRUE(zoo_fact_holds(*s.claim, models[i])) << models[i].name << ": " << s.text;
+      }
+    EXPECT_EQ(purpose, !models[i].task.empty() + !models[i].modality.empty()) << models[i].name;
     const bool known = flops_truth("macs", models[i], g, tv_manifest) > 0 ||
                        flops_truth("flops_per_token", models[i], g, tv_manifest) > 0;
     EXPECT_EQ(flops, known ? 1 : 0) << models[i].name;
@@ -479,10 +493,12 @@ TEST(ZooDataset, ComputedSentences) {
   }
   // 3 convs (16*3*9 + 2 * 16*16*9) + 3 bn (96) + fc 170 = 5,306 -> about 5.31 thousand.
   EXPECT_EQ(g.params, 5306);
-  EXPECT_EQ(by_kind["params:"], "The model has about 5.31 thousand trainable parameters.");
-  EXPECT_EQ(by_kind["count:Conv2d"], "It contains 3 standard convolutions.");
-  EXPECT_EQ(by_kind["has:BatchNorm2d"], "It normalises activations with batch normalisation.");
-  EXPECT_EQ(by_kind["attention:"], "The network uses no attention mechanism.");
+  EXPECT_NE(by_kind["params:"].find("about 5.31 thousand"), std::string::npos);
+  EXPECT_NE(by_kind["count:Conv2d"].find(" 3 standard convolutions"), std::string::npos);
+  EXPECT_NE(by_kind["has:BatchNorm2d"].find("batch normalisation"), std::string::npos);
+  EXPECT_NE(by_kind["attention:"].find("no attention"), std::string::npos);
+  const std::string res = by_kind["residual:"];  // a plain chain has no shortcut
+  EXPECT_TRUE(res.find("no ") != std::string::npos || res.find("No ") != std::string::npos) << res;
   // A wrong claim is caught.
   StatedFact wrong = *s[0].claim;
   wrong.value += wrong.unit * 10;
@@ -506,6 +522,136 @@ TEST(ZooDataset, ComputedSentences) {
       EXPECT_FALSE(zoo_fact_holds(*x.claim, g)) << x.text;
   }
   EXPECT_TRUE(folded_sentence);
+}
+
+// A chain of `blocks` residual blocks: x -> conv -> relu -> conv -> sum(x or its 1x1 projection,
+// .). With `projection`, the shortcut is its own 1x1 convolution of x: no identity shortcut.
+ArchGraph res_chain(const std::string& name, int blocks, bool projection) {
+  GraphBuilder b(name);
+  int x = b.add(Op::kInput, "x");
+  for (int i = 0; i < blocks; ++i) {
+    Node conv;
+    conv.op = Op::kConv;
+    conv.shape = Shape4{8, 8, 3, 3};
+    conv.kernel = Kernel2{3, 3};
+    conv.params = 576;
+    const int c1 = b.add(conv), r = b.add(Op::kRelu, "relu"), c2 = b.add(conv),
+              s = b.add(Op::kSum, "add");
+    b.connect(x, c1);
+    b.connect(c1, r);
+    b.connect(r, c2);
+    b.connect(c2, s);
+    if (projection) {
+      Node p = conv;
+      p.shape = Shape4{8, 8, 1, 1};
+      p.kernel = Kernel2{1, 1};
+      p.params = 64;
+      const int pr = b.add(p);
+      b.connect(x, pr);
+      b.connect(pr, s);
+    } else {
+      b.connect(x, s);
+    }
+    x = s;
+  }
+  const int out = b.add(Op::kOutput, "y");
+  b.connect(x, out);
+  return b.finish(name, "json", blocks * (projection ? 1216 : 1152), false);
+}
+
+TEST(ZooDataset, ResidualShortcuts) {
+  StatedFact has;
+  has.kind = "residual";
+  has.value = 1;
+  StatedFact none = has;
+  none.value = 0;
+  const ArchGraph identity = res_chain("r", 3, false), projected = res_chain("p", 3, true);
+  EXPECT_TRUE(zoo_fact_holds(has, identity));
+  EXPECT_FALSE(zoo_fact_holds(none, identity));
+  EXPECT_TRUE(zoo_fact_clearly_false(none, identity));
+  // Only projection shortcuts (both inputs of every sum are branches from x): none.
+  EXPECT_FALSE(zoo_fact_holds(has, projected));
+  EXPECT_TRUE(zoo_fact_holds(none, projected));
+  EXPECT_TRUE(zoo_fact_holds(none, tiny_cnn("t", 2, false)));
+  for (const ZooSentence& x : graph_sentences(identity))
+    if (x.claim->kind == "residual") {
+      EXPECT_EQ(x.claim->value, 1);
+      EXPECT_EQ(x.text.find("no "), std::string::npos) << x.text;
+      EXPECT_EQ(x.text.find("No "), std::string::npos) << x.text;
+    }
+}
+
+// Every kind of computed fact is worded in more than one way across models, each wording true;
+// the claim does not depend on the wording.
+TEST(ZooDataset, ComputedSentencePhrasings) {
+  std::map<std::string, std::set<std::string>> texts;
+  std::map<std::string, std::set<int64_t>> values;
+  for (int i = 0; i < 40; ++i) {
+    for (const ArchGraph& g : {tiny_cnn("m" + std::to_string(i), 3, false),
+                               res_chain("m" + std::to_string(i), 2, false)}) {
+      for (const ZooSentence& x : graph_sentences(g)) {
+        ASSERT_TRUE(x.claim);
+        EXPECT_TRUE(zoo_fact_holds(*x.claim, g)) << x.text;
+        const std::string key = g.params == 5306 ? "cnn " : "res ";
+        texts[key + x.claim->kind + ":" + x.claim->cls].insert(x.text);
+        values[key + x.claim->kind + ":" + x.claim->cls].insert(x.claim->value);
+      }
+    }
+  }
+  for (const char* k : {"cnn params:", "cnn depth:", "cnn total:", "cnn count:Conv2d",
+                        "cnn attention:", "cnn residual:", "cnn has:BatchNorm2d",
+                        "res residual:", "res norm_free:", "res count:Conv2d"}) {
+    EXPECT_GE(texts[k].size(), 2u) << k;
+    EXPECT_EQ(values[k].size(), 1u) << k;
+  }
+  // The same graph name always gets the same wording.
+  const auto a = graph_sentences(tiny_cnn("same", 3, false));
+  const auto b = graph_sentences(tiny_cnn("same", 3, false));
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].text, b[i].text);
+}
+
+TEST(ZooDataset, PurposeSentences) {
+  ZooModel det;
+  det.name = "tv:maskrcnn";
+  det.task = "instance segmentation";
+  det.task_group = "detection";
+  det.modality = "vision";
+  det.graph = tiny_cnn("maskrcnn", 1, false);
+  ZooModel cls = det;
+  cls.task = "image classification";
+  cls.task_group = "image classification";
+  ZooModel lm = det;
+  lm.task = "text generation";
+  lm.task_group = "text generation";
+  lm.modality = "text";
+  std::set<std::string> wordings;
+  for (int i = 0; i < 30; ++i) {
+    const auto s =
+        purpose_sentences("tv:m" + std::to_string(i), det.task, det.task_group, det.modality);
+    ASSERT_EQ(s.size(), 2u);
+    EXPECT_EQ(s[0].claim->kind, "task");
+    EXPECT_NE(s[0].text.find("instance segmentation"), std::string::npos) << s[0].text;
+    EXPECT_EQ(s[1].claim->kind, "modality");
+    for (const ZooSentence& x : s) {
+      EXPECT_EQ(x.source, "purpose");
+      wordings.insert(x.text);
+      EXPECT_TRUE(zoo_fact_holds(*x.claim, det)) << x.text;
+      EXPECT_FALSE(zoo_fact_holds(*x.claim, det.graph)) << "the graph alone cannot say";
+      EXPECT_FALSE(zoo_fact_clearly_false(*x.claim, det.graph));
+      EXPECT_FALSE(zoo_fact_clearly_false(*x.claim, det)) << x.text;
+      EXPECT_FALSE(zoo_fact_holds(*x.claim, lm)) << x.text;
+      EXPECT_TRUE(zoo_fact_clearly_false(*x.claim, lm)) << x.text;
+    }
+    // Another task of the same group (object detection vs instance segmentation) is neither
+    // true nor clearly false; a classifier of the same modality is clearly false on the task.
+    EXPECT_TRUE(zoo_fact_clearly_false(*s[0].claim, cls));
+    EXPECT_FALSE(zoo_fact_clearly_false(*s[1].claim, cls));
+  }
+  EXPECT_GE(wordings.size(), 5u);
+  EXPECT_TRUE(purpose_sentences("x", "", "", "").empty());
+  EXPECT_EQ(purpose_sentences("x", "", "", "vision").size(), 1u);
+  EXPECT_TRUE(purpose_sentences("x", "", "", "smell").empty());
 }
 
 TEST(ZooDataset, FlopsSentences) {
@@ -656,6 +802,15 @@ TEST(ZooDataset, BadInputsNameFileAndEntry) {
   expect_bad("bad sentence", {"models.json", "tv:minivgg"});
 
   write_file_atomic(models, fixture_models().dump());
+  json f = fixture_families();
+  f["families"]["vit"]["task"] = "image captioning";
+  write_file_atomic(families, f.dump());
+  expect_bad("task in no group", {"families.json", "vit", "image captioning", "no task group"});
+  f = fixture_families();
+  f["task_groups"]["text generation"].push_back("language understanding");
+  write_file_atomic(families, f.dump());
+  expect_bad("task in two groups", {"families.json", "language understanding", "more than one"});
+
   write_file_atomic(families, "{\"families\": {");
   expect_bad("malformed JSON", {"families.json", "JSON"});
 
@@ -701,10 +856,31 @@ TEST(ZooDataset, RepositoryZoo) {
     if (m.name != "hf:bert-base-uncased") continue;
     std::set<std::string> texts;
     for (const ZooSentence& s : m.positives) texts.insert(s.text);
-    EXPECT_TRUE(texts.count(
-        "It computes attention in 12 places, each a softmax over matrix-product scores."));
-    EXPECT_TRUE(texts.count("The model has about 110 million trainable parameters."));
+    std::map<std::string, int64_t> claims;
+    for (const ZooSentence& s : m.positives)
+      if (s.claim) claims[s.claim->kind] = s.claim->value;
+    EXPECT_EQ(claims["attention"], 12);
+    EXPECT_EQ(claims["params"], 110'000'000);
+    EXPECT_EQ(claims["residual"], 1);
+    EXPECT_EQ(claims.count("task"), 1u);
+    EXPECT_EQ(claims.count("modality"), 1u);
   }
+  // Identity shortcuts, hand-checked: ResNet and BERT have them; VGG, AlexNet and DenseNet
+  // (which concatenates) do not.
+  const std::map<std::string, int64_t> residual = {{"tv:resnet18", 1},     {"tv:vgg16", 0},
+                                                   {"tv:alexnet", 0},      {"tv:densenet121", 0},
+                                                   {"tv:mobilenet_v2", 1}, {"tv:vit_b_16", 1}};
+  int checked = 0;
+  for (const ZooModel& m : load_zoo_corpus(data).models) {
+    const auto it = residual.find(m.name);
+    if (it == residual.end()) continue;
+    for (const ZooSentence& s : m.positives)
+      if (s.claim && s.claim->kind == "residual") {
+        EXPECT_EQ(s.claim->value, it->second) << m.name << ": " << s.text;
+        ++checked;
+      }
+  }
+  EXPECT_EQ(checked, env && *env ? checked : static_cast<int>(residual.size()));
   // Hand-checked: resnet18 at 224x224 is 1.81 GMACs (torchvision's table: 1.81 "GFLOPS", which
   // are multiply-accumulates); our forward-pass count gives 1,814,073,344.
   const json tv = json::parse(read(data + "/zoo/tv/manifest.json"));

@@ -53,6 +53,18 @@ ABLATION_TEXT = {
 }
 
 
+# kZooDatasetVersion (include/archbert/zoo_dataset.h): an older Zoo directory is made again.
+ZOO_VERSION = 3
+
+
+def zoo_version(d):
+    try:
+        with open(os.path.join(d, "manifest.json")) as f:
+            return json.load(f).get("generator_version", 0)
+    except FileNotFoundError:
+        return 0
+
+
 def run(cmd):
     print("$ " + " ".join(cmd), file=sys.stderr, flush=True)
     out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
@@ -114,7 +126,11 @@ def training_of(ckpt):
             kept.append(os.path.basename(w.rstrip("/")))
         i += 1
     state = json.loads(extra.get("train_state", "{}") or "{}")
+    # The datasets' generators and versions (checkpoints from before this was stored: None).
+    data = [{k: d.get(k) for k in ("generator", "generator_version", "seed", "split")}
+            for d in json.loads(extra["data"])] if "data" in extra else None
     return {"recipe": " ".join(kept), "removed": sorted(removed), "steps": state.get("step", 0),
+            "data": data,
             "sim_loss": ("cross-entropy (`--sim-loss bce`)" if "--sim-loss bce" in " ".join(words)
                          else "MSE (paper eq. 3)")}
 
@@ -140,7 +156,7 @@ def main():
     if not os.path.exists(os.path.join(an_val, "manifest.json")):
         run([a.archbert, "data", "autonet", "--split", "val", "--count", "1000", "--seed", "1",
              "--out", an_val])
-    if not os.path.exists(os.path.join(zoo, "manifest.json")):
+    if zoo_version(zoo) < ZOO_VERSION:
         run([a.archbert, "data", "zoo", "--out", zoo])
 
     ablations = [tuple(x.split("=", 1)) for x in a.ablation]
@@ -158,7 +174,7 @@ def main():
             if key.startswith("abl:") and name not in training and "training" in r:
                 kept[name] = r
     def same(t, u):
-        return (t["recipe"], t["steps"]) == (u["recipe"], u["steps"])
+        return (t["recipe"], t["steps"], t.get("data")) == (u["recipe"], u["steps"], u.get("data"))
     reference = next(iter(training.values()), None) or next(iter(kept.values()), {}).get("training")
     for name in list(kept):
         if not same(kept[name]["training"], reference):

@@ -6,6 +6,8 @@
 //   "ar_threshold"   τ for AR (cosine >= τ -> "correct"), tuned on validation; default 0.5
 //   "acd_threshold"  τ for ACD/BACD (cosine of two graph embeddings >= τ -> "similar"); 0.5
 //   "recipe"         the command line that produced the checkpoint
+//   "data"           JSON array, per --data directory: generator, generator_version, seed,
+//                    split and counts of its manifest
 //   "train_report"   JSON summary of training (steps, losses, validation metrics)
 
 #include <cstdint>

@@ -23,7 +23,8 @@
 namespace archbert {
 
 // Bump whenever the same inputs and seed would give different files.
-constexpr int kZooDatasetVersion = 2;  // 2: FLOPs sentences
+// 2: FLOPs sentences; 3: phrasings of computed sentences, residual, task and modality sentences.
+constexpr int kZooDatasetVersion = 3;
 
 // Negatives without a checkable claim must have a TF-IDF cosine below this to every positive of
 // the model (docs/datasets.md explains the choice); negatives with a claim must be clearly false
@@ -42,8 +43,8 @@ struct ZooDatasetOptions {
 // One positive sentence of a model.
 struct ZooSentence {
   std::string text;
-  std::string source;               // "family", "model" or "graph"
-  std::optional<StatedFact> claim;  // graph sentences: the fact stated (zoo_fact_holds)
+  std::string source;               // "family", "model", "graph" or "purpose"
+  std::optional<StatedFact> claim;  // graph and purpose sentences: the fact stated
 };
 
 // One graph of the dataset with what is known about it.
@@ -52,6 +53,9 @@ struct ZooModel {
   std::string variant_of;   // folded variants: the unfolded model's name
   std::string family;       // key of families.json
   std::string base_design;  // families.json base_design
+  std::string task;         // families.json task ("instance segmentation"); may be empty
+  std::string task_group;   // the task's group in families.json task_groups ("detection")
+  std::string modality;     // families.json modality ("vision", "text", "speech"); may be empty
   ArchGraph graph;
   std::vector<ZooSentence> positives;  // distinct (normalised) texts
   // tv models: multiply-accumulates of one forward pass (data/zoo/tv/manifest.json "macs", from
@@ -75,10 +79,19 @@ struct ZooCorpus {
 ZooCorpus load_zoo_corpus(const std::string& data_dir);
 
 // Sentences computed from a graph, each with its claim: parameters (rounded to 3 significant
-// digits), depth, total layers, counts of notable layer classes, attention and normalisation.
-// Hugging Face graphs (format "huggingface") also get a FLOPs-per-token sentence
-// (linear_flops_per_token).
+// digits), depth, total layers, counts of notable layer classes, attention, residual shortcuts
+// and normalisation, each in one of 3-4 phrasings picked by a hash of (graph name, kind), so that
+// every kind of fact is worded several ways across the zoo. Hugging Face graphs (format
+// "huggingface") also get a FLOPs-per-token sentence (linear_flops_per_token).
 std::vector<ZooSentence> graph_sentences(const ArchGraph& graph);
+
+// A model's purpose, from its family: the task in one of four phrasings ("It is a model for
+// instance segmentation."; claim kind "task", cls = the task's group, value 1) and the modality in
+// one of three ("It is a computer vision model."; kind "modality", cls = the modality), picked by
+// a hash of the model name. An empty task or an unknown modality gets no sentence.
+std::vector<ZooSentence> purpose_sentences(const std::string& name, const std::string& task,
+                                           const std::string& task_group,
+                                           const std::string& modality);
 
 // Matrix-multiply work per token of a graph: 2 x sum over `linear` nodes of in x out (node shape
 // (out, in, 1, 1)): the weight multiplies one token goes through, one multiply-add = 2 FLOPs;
@@ -96,12 +109,17 @@ ZooSentence macs_sentence(int64_t macs, const std::string& input, uint64_t phras
 //   depth      stats.depth == value
 //   attention  value == attention sites (softmax nodes feeding a matmul, plus attention nodes)
 //   norm_free  no normalisation node           bn_folded  graph.bn_folded == (value != 0)
+//   residual   (value != 0) == some identity shortcut: a `sum` node one of whose inputs is an
+//              ancestor of another of its inputs
 //   flops_per_token  a Hugging Face graph and value == linear_flops_per_token rounded half up to
 //              a multiple of unit
-// A "macs" claim needs the model's manifest count: false here (see the ZooModel overload).
+// "macs", "task" and "modality" claims need the model's manifest count or family: false here
+// (see the ZooModel overload).
 bool zoo_fact_holds(const StatedFact& fact, const ArchGraph& graph);
 // As above on model.graph, and "macs": model.macs >= 0, cls == model.macs_input and value ==
-// model.macs rounded half up to a multiple of unit.
+// model.macs rounded half up to a multiple of unit; "task": cls == model.task_group (a sentence
+// naming another task of the same group holds: it is neither a positive nor a negative);
+// "modality": cls == model.modality.
 bool zoo_fact_holds(const StatedFact& fact, const ZooModel& model);
 
 // Whether a fact is false of the graph by a clear margin, so that it can serve as a negative:
@@ -110,7 +128,8 @@ bool zoo_fact_holds(const StatedFact& fact, const ZooModel& model);
 // other kind simply false. FLOPs claims (macs, flops_per_token) are clearly false only when the
 // truth is known for the same input (a tv model counted on the same input; a Hugging Face graph)
 // and the stated number is at least 3.5x above or below it (so that each number the sentence
-// writes, MACs and the separately rounded FLOPs, is at least 3x off).
+// writes, MACs and the separately rounded FLOPs, is at least 3x off). Task and modality claims
+// are clearly false of a model of another task group or modality.
 bool zoo_fact_clearly_false(const StatedFact& fact, const ArchGraph& graph);
 bool zoo_fact_clearly_false(const StatedFact& fact, const ZooModel& model);
 

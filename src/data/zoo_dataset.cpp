@@ -175,6 +175,24 @@ ZooCorpus load_zoo_corpus(const std::string& data_dir_in) {
   if (fam.is_discarded()) throw_bad_input(fam_path, "not valid JSON");
   if (!fam.is_object() || !fam.contains("families") || !fam["families"].is_object())
     throw_bad_input(fam_path, "needs a \"families\" object");
+  // Task groups: group -> its tasks. A task claim is judged by group (zoo_fact_holds).
+  std::map<std::string, std::string> group_of_task;
+  if (fam.contains("task_groups")) {
+    const json& tg = fam["task_groups"];
+    if (!tg.is_object()) throw_bad_input(fam_path, "\"task_groups\" is not an object");
+    for (const auto& [group, tasks] : tg.items()) {
+      if (!tasks.is_array())
+        throw_bad_input(fam_path + ": task group \"" + group + "\"", "needs an array of tasks");
+      for (const json& t : tasks) {
+        if (!t.is_string() || t.get<std::string>().empty())
+          throw_bad_input(fam_path + ": task group \"" + group + "\"",
+                          "has a task that is not a non-empty string");
+        if (!group_of_task.emplace(t.get<std::string>(), group).second)
+          throw_bad_input(fam_path + ": task \"" + t.get<std::string>() + "\"",
+                          "is in more than one task group");
+      }
+    }
+  }
   fam = fam["families"];
   const json mod_all = read_json(mod_path);
   if (!mod_all.is_object() || !mod_all.contains("models") || !mod_all["models"].is_object())
@@ -183,10 +201,15 @@ ZooCorpus load_zoo_corpus(const std::string& data_dir_in) {
 
   // Family sentences and base designs.
   std::map<std::string, std::vector<std::string>> family_sentences;
-  std::map<std::string, std::string> base_design;
+  std::map<std::string, std::string> base_design, task, modality;
   for (const auto& [name, f] : fam.items()) {
+    const std::string where = fam_path + ": \"" + name + "\"";
     family_sentences[name] = sentences_of(f, fam_path, name);
-    base_design[name] = string_field(f, "base_design", fam_path + ": \"" + name + "\"");
+    base_design[name] = string_field(f, "base_design", where);
+    task[name] = string_field(f, "task", where);
+    modality[name] = string_field(f, "modality", where);
+    if (!task[name].empty() && !group_of_task.count(task[name]))
+      throw_bad_input(where, "has task \"" + task[name] + "\", which no task group lists");
   }
 
   const std::vector<ZooSource> zoo = list_zoo(data);
@@ -219,6 +242,9 @@ ZooCorpus load_zoo_corpus(const std::string& data_dir_in) {
     if (m.family.empty() || !family_sentences.count(m.family))
       throw_bad_input(fam_path, "has no family \"" + m.family + "\" for zoo model " + z.name);
     m.base_design = base_design[m.family];
+    m.task = task[m.family];
+    m.task_group = m.task.empty() ? "" : group_of_task[m.task];
+    m.modality = modality[m.family];
     if (z.tv) {
       m.graph = graph_from_json(read_file(z.path), z.path);
       m.graph.name = z.name.substr(3);
@@ -231,6 +257,8 @@ ZooCorpus load_zoo_corpus(const std::string& data_dir_in) {
     for (const std::string& s : own) add_unique(m.positives, {s, "model", {}});
     std::vector<ZooSentence> descriptive = m.positives;
     for (ZooSentence& s : graph_sentences(m.graph)) add_unique(m.positives, std::move(s));
+    for (ZooSentence& s : purpose_sentences(m.name, m.task, m.task_group, m.modality))
+      add_unique(m.positives, std::move(s));
     if (z.macs > 0) {
       m.macs = z.macs;
       m.macs_input = z.macs_input;
@@ -248,6 +276,9 @@ ZooCorpus load_zoo_corpus(const std::string& data_dir_in) {
       f.variant_of = z.name;
       f.family = base.family;
       f.base_design = base.base_design;
+      f.task = base.task;
+      f.task_group = base.task_group;
+      f.modality = base.modality;
       f.graph = graph_from_json(read_file(folded), folded);
       f.graph.name = f.name.substr(3);
       f.positives = descriptive;
@@ -256,6 +287,9 @@ ZooCorpus load_zoo_corpus(const std::string& data_dir_in) {
       for (ZooSentence& s : graph_sentences(f.graph))
         if (had_bn || !s.claim || s.claim->kind != "bn_folded")
           add_unique(f.positives, std::move(s));
+      // The same purpose, worded as for its model.
+      for (ZooSentence& s : purpose_sentences(z.name, f.task, f.task_group, f.modality))
+        add_unique(f.positives, std::move(s));
       // Folding BatchNorm changes no convolution or linear layer: the same count and sentence.
       if (z.macs > 0) {
         f.macs = z.macs;

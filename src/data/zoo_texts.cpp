@@ -102,6 +102,41 @@ int64_t norm_nodes(const ArchGraph& g) {
   return n;
 }
 
+// Identity shortcuts: `sum` nodes with one predecessor that is itself an ancestor of another
+// predecessor (x -> f -> ... -> sum(x, f(x))), searched backwards over at most 4,096 nodes per
+// candidate. A strided 1x1 shortcut (its own branch from x) or an FPN's top-down sum (lateral
+// convolution + upsampled coarser level) is not one.
+int64_t residual_adds(const ArchGraph& g) {
+  std::vector<std::vector<int32_t>> pred(g.nodes.size());
+  for (const Edge& e : g.edges) pred[e.dst].push_back(e.src);
+  std::vector<int32_t> seen(g.nodes.size(), -1);
+  int32_t mark = 0;  // one per search
+  int64_t n = 0;
+  for (size_t v = 0; v < g.nodes.size(); ++v) {
+    if (g.nodes[v].op != Op::kSum || pred[v].size() < 2) continue;
+    bool found = false;
+    for (size_t a = 0; a < pred[v].size() && !found; ++a) {
+      // Mark the ancestors of the other predecessors, then look for pred[v][a] among them.
+      ++mark;
+      std::vector<int32_t> stack;
+      for (size_t b = 0; b < pred[v].size(); ++b)
+        if (b != a) stack.push_back(pred[v][b]);
+      size_t visited = 0;
+      while (!stack.empty() && visited < 4096 && !found) {
+        const int32_t u = stack.back();
+        stack.pop_back();
+        if (seen[u] == mark) continue;
+        seen[u] = mark;
+        ++visited;
+        if (u == pred[v][a]) found = true;
+        for (int32_t w : pred[u]) stack.push_back(w);
+      }
+    }
+    n += found;
+  }
+  return n;
+}
+
 StatedFact fact(std::string kind, std::string cls, int64_t value, int64_t unit = 0) {
   StatedFact f;
   f.kind = std::move(kind);
@@ -150,45 +185,92 @@ std::vector<std::string> terms(std::string_view text) {
 std::vector<ZooSentence> graph_sentences(const ArchGraph& g) {
   const GraphStats st = g.stats();
   std::vector<ZooSentence> out;
+  // Each fact in one of several phrasings, picked by a hash of (model name, kind): the wording
+  // varies across models, so that no fact is worded one way only (a sentence falls into the
+  // train or the val split as a whole, by its text).
+  auto pick = [&](const std::string& kind, std::initializer_list<std::string> texts) {
+    const uint64_t h = data::tag_hash(g.name + "|" + kind);
+    return *(texts.begin() + static_cast<std::ptrdiff_t>(h % texts.size()));
+  };
   auto add = [&](std::string text, StatedFact f) {
     out.push_back({std::move(text), "graph", std::move(f)});
   };
   int64_t value = 0, unit = 1;
-  const std::string spoken = spoken_params(g.params, value, unit);
-  add("The model has about " + spoken + " trainable parameters.", fact("params", "", value, unit));
-  add("Its longest path from input to output runs through " + std::to_string(st.depth) +
-          " operations.",
+  const std::string p = spoken_params(g.params, value, unit);
+  add(pick("params",
+           {"The model has about " + p + " trainable parameters.",
+            "It has roughly " + p + " parameters.", "Its parameter count is about " + p + ".",
+            "There are about " + p + " trainable parameters in it."}),
+      fact("params", "", value, unit));
+  const std::string d = std::to_string(st.depth);
+  add(pick("depth", {"Its longest path from input to output runs through " + d + " operations.",
+                     "The longest input-to-output path passes through " + d + " operations.",
+                     "Measured along its longest path, the network is " + d + " operations deep."}),
       fact("depth", "", st.depth));
   const int64_t total = total_layers(st);
-  add("Counting activations, normalisations and pooling, it is built from " +
-          group_thousands(total) + " layers.",
+  const std::string t = group_thousands(total);
+  add(pick("total",
+           {"Counting activations, normalisations and pooling, it is built from " + t + " layers.",
+            "It has " + t + " layers in all, activations, normalisations and pooling included.",
+            "With activations, normalisations and pooling counted, the network has " + t +
+                " layers."}),
       fact("total", "", total));
   for (const NotableClass& c : kNotable) {
     const int64_t n = data::inventory_count(st, c.cls);
     if (n == 0) continue;
-    add("It contains " +
-            (n == 1 ? std::string("a single ") + c.one : group_thousands(n) + " " + c.many) + ".",
+    const std::string one = c.one, many = group_thousands(n) + " " + c.many;
+    add(n == 1 ? pick(std::string("count:") + c.cls,
+                      {"It contains a single " + one + ".", "It has just one " + one + ".",
+                       "There is a single " + one + " in it."})
+               : pick(std::string("count:") + c.cls,
+                      {"It contains " + many + ".", "It has " + many + ".",
+                       "There are " + many + " in it."}),
         fact("count", c.cls, n));
   }
   const int64_t att = attention_sites(g);
-  if (att > 0)
-    add("It computes attention in " + group_thousands(att) + (att == 1 ? " place" : " places") +
-            ", each a softmax over matrix-product scores.",
+  if (att > 0) {
+    const std::string a = group_thousands(att) + (att == 1 ? " place" : " places");
+    add(pick("attention",
+             {"It computes attention in " + a + ", each a softmax over matrix-product scores.",
+              "Attention, a softmax over matrix-product scores, is computed in " + a + ".",
+              "In " + a + " it applies attention: a softmax over matrix-product scores."}),
         fact("attention", "", att));
-  else
-    add("The network uses no attention mechanism.", fact("attention", "", 0));
+  } else {
+    add(pick("attention",
+             {"The network uses no attention mechanism.", "It computes no attention anywhere.",
+              "There is no attention mechanism in it."}),
+        fact("attention", "", 0));
+  }
+  const int64_t res = residual_adds(g);
+  add(res > 0 ? pick("residual",
+                     {"It uses residual connections: blocks add their input to their output.",
+                      "Identity shortcuts add a block's input back to its result.",
+                      "It has skip connections that add a block's input to its output."})
+              : pick("residual", {"It has no residual connections.",
+                                  "No block adds its input back to its output.",
+                                  "There are no identity shortcuts in it."}),
+      fact("residual", "", res > 0 ? 1 : 0));
   bool normed = false;
   for (const NotableClass& c : kNorms)
     if (data::inventory_count(st, c.cls) > 0) {
-      add(std::string("It normalises activations with ") + c.one + ".", fact("has", c.cls, 1));
+      const std::string x = c.one;
+      add(pick("has", {"It normalises activations with " + x + ".", "It uses " + x + ".",
+                       "Its activations are normalised with " + x + "."}),
+          fact("has", c.cls, 1));
       normed = true;
       break;
     }
   if (!normed && norm_nodes(g) == 0)
-    add("It has no normalisation layers.", fact("norm_free", "", 1));
+    add(pick("norm_free", {"It has no normalisation layers.", "It uses no normalisation at all.",
+                           "None of its layers normalises activations."}),
+        fact("norm_free", "", 1));
   if (g.bn_folded)
-    add("Its batch normalisation has been folded into the preceding convolutions, as inference "
-        "exports do.",
+    add(pick("bn_folded", {"Its batch normalisation has been folded into the preceding "
+                           "convolutions, as inference exports do.",
+                           "Batch norm is folded into the convolutions before it, as in "
+                           "exported inference graphs.",
+                           "Its convolutions have absorbed the batch normalisation layers, as "
+                           "inference exports do."}),
         fact("bn_folded", "", 1));
   if (g.format == "huggingface") {
     const int64_t flops = linear_flops_per_token(g);
@@ -206,6 +288,44 @@ std::vector<ZooSentence> graph_sentences(const ArchGraph& g) {
       add(texts[data::tag_hash(g.name) % 3], fact("flops_per_token", "token", fv, fu));
     }
   }
+  return out;
+}
+
+std::vector<ZooSentence> purpose_sentences(const std::string& name, const std::string& task,
+                                           const std::string& task_group,
+                                           const std::string& modality) {
+  std::vector<ZooSentence> out;
+  const uint64_t h = data::tag_hash(name + "|purpose");
+  if (!task.empty()) {
+    const std::string texts[] = {
+        "It is a model for " + task + ".",
+        "The network was designed for " + task + ".",
+        "Its task is " + task + ".",
+        "This architecture is used for " + task + ".",
+    };
+    out.push_back({texts[h % 4], "purpose", fact("task", task_group, 1)});
+  }
+  // The modality in words; an unknown one gets no sentence.
+  struct Words {
+    const char* modality;
+    const char* field;
+    const char* input;
+    const char* adjective;
+  };
+  constexpr Words kWords[] = {
+      {"vision", "computer vision", "images", "visual"},
+      {"text", "natural language processing", "text", "textual"},
+      {"speech", "speech processing", "audio", "spoken"},
+  };
+  for (const Words& w : kWords)
+    if (modality == w.modality) {
+      const std::string texts[] = {
+          std::string("It is a ") + w.field + " model.",
+          std::string("It is built to process ") + w.input + ".",
+          std::string("It works on ") + w.adjective + " input.",
+      };
+      out.push_back({texts[(h >> 8) % 3], "purpose", fact("modality", modality, 1)});
+    }
   return out;
 }
 
@@ -232,15 +352,19 @@ bool zoo_fact_holds(const StatedFact& f, const ArchGraph& g) {
   if (f.kind == "depth") return g.stats().depth == f.value;
   if (f.kind == "attention") return attention_sites(g) == f.value;
   if (f.kind == "norm_free") return norm_nodes(g) == 0;
+  if (f.kind == "residual") return (residual_adds(g) > 0) == (f.value != 0);
   if (f.kind == "bn_folded") return g.bn_folded == (f.value != 0);
   if (f.kind == "flops_per_token")
     return g.format == "huggingface" && f.unit > 0 &&
            data::round_to(linear_flops_per_token(g), f.unit) == f.value;
-  if (f.kind == "macs") return false;  // the count is the model's (manifest), not the graph's
+  // The count is the model's (manifest), the purpose its family's: not the graph's.
+  if (f.kind == "macs" || f.kind == "task" || f.kind == "modality") return false;
   return fact_holds(f, g.stats(), g.params);
 }
 
 bool zoo_fact_holds(const StatedFact& f, const ZooModel& m) {
+  if (f.kind == "task") return !m.task_group.empty() && f.cls == m.task_group;
+  if (f.kind == "modality") return !m.modality.empty() && f.cls == m.modality;
   if (f.kind == "macs")
     return m.macs >= 0 && f.cls == m.macs_input && f.unit > 0 &&
            data::round_to(m.macs, f.unit) == f.value;
@@ -248,6 +372,8 @@ bool zoo_fact_holds(const StatedFact& f, const ZooModel& m) {
 }
 
 bool zoo_fact_clearly_false(const StatedFact& f, const ZooModel& m) {
+  if (f.kind == "task") return !m.task_group.empty() && f.cls != m.task_group;
+  if (f.kind == "modality") return !m.modality.empty() && f.cls != m.modality;
   if (f.kind == "macs")
     return m.macs > 0 && f.cls == m.macs_input && !zoo_fact_holds(f, m) &&
            clearly_off(f.value, m.macs);
@@ -267,15 +393,15 @@ bool zoo_fact_clearly_false(const StatedFact& f, const ArchGraph& g) {
   } else if (f.kind == "attention") {
     truth = attention_sites(g);
     margin = data::count_margin(truth);
-  } else if (f.kind == "macs") {
-    return false;  // unknown without the model's count
+  } else if (f.kind == "macs" || f.kind == "task" || f.kind == "modality") {
+    return false;  // unknown without the model's count or family
   } else if (f.kind == "flops_per_token") {
     return g.format == "huggingface" && clearly_off(f.value, linear_flops_per_token(g));
   } else if (f.kind == "total" || f.kind == "depth") {
     truth = f.kind == "total" ? total_layers(st) : st.depth;
     margin = data::total_margin(truth);
   } else {
-    return true;  // has / lacks / kernel / norm_free / bn_folded: false is false
+    return true;  // has / lacks / kernel / norm_free / bn_folded / residual: false is false
   }
   return std::llabs(f.value - truth) >= margin;
 }

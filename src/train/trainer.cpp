@@ -354,6 +354,21 @@ void load_optimizer(const std::string& path, torch::optim::AdamW& opt) {
   }
 }
 
+// What the checkpoint was trained on: per --data directory, its manifest's generator, version,
+// seed, split and counts (tools/table2.py compares it between ablation rows).
+std::string data_provenance(const std::vector<std::string>& dirs) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const std::string& dir : dirs) {
+    const DatasetManifest m = read_manifest(dir);
+    out.push_back({{"generator", m.generator},
+                   {"generator_version", m.generator_version},
+                   {"seed", m.seed},
+                   {"split", m.split},
+                   {"counts", m.counts}});
+  }
+  return out.dump();
+}
+
 std::string format_eta(double s) {
   char buf[32];
   const int t = static_cast<int>(std::max(0.0, s));
@@ -509,6 +524,7 @@ TrainReport train_pretrain(const TrainOptions& o) {
     meta.extra["ar_threshold"] = std::to_string(ar_tau);
     meta.extra["acd_threshold"] = std::to_string(acd_tau);
     if (!o.recipe.empty() && !meta.extra.count("recipe")) meta.extra["recipe"] = o.recipe;
+    if (!meta.extra.count("data")) meta.extra["data"] = data_provenance(o.data_dirs);
     if (final_write) meta.extra["train_report"] = st.dump();
     save_checkpoint(o.out, net, meta);
     save_optimizer(o.out + ".optim", opt);
