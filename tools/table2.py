@@ -58,10 +58,13 @@ ZOO_VERSION = 3
 
 
 def zoo_version(d):
+    """The Zoo generator version of directory d; 0 when it holds no readable Zoo dataset."""
     try:
         with open(os.path.join(d, "manifest.json")) as f:
-            return json.load(f).get("generator_version", 0)
-    except FileNotFoundError:
+            m = json.load(f)
+        v = m.get("generator_version", 0) if m.get("generator") == "zoo" else 0
+        return v if isinstance(v, int) else 0
+    except (OSError, ValueError, AttributeError):
         return 0
 
 
@@ -127,8 +130,13 @@ def training_of(ckpt):
         i += 1
     state = json.loads(extra.get("train_state", "{}") or "{}")
     # The datasets' generators and versions (checkpoints from before this was stored: None).
-    data = [{k: d.get(k) for k in ("generator", "generator_version", "seed", "split")}
-            for d in json.loads(extra["data"])] if "data" in extra else None
+    data = None
+    if "data" in extra:
+        try:
+            data = [{k: d.get(k) for k in ("generator", "generator_version", "seed", "split")}
+                    for d in json.loads(extra["data"])]
+        except (ValueError, TypeError, AttributeError):
+            sys.exit("%s: unreadable \"data\" entry in the checkpoint header" % ckpt)
     return {"recipe": " ".join(kept), "removed": sorted(removed), "steps": state.get("step", 0),
             "data": data,
             "sim_loss": ("cross-entropy (`--sim-loss bce`)" if "--sim-loss bce" in " ".join(words)
@@ -178,14 +186,15 @@ def main():
     reference = next(iter(training.values()), None) or next(iter(kept.values()), {}).get("training")
     for name in list(kept):
         if not same(kept[name]["training"], reference):
-            print("not kept from %s: %s (another recipe or budget)" % (a.keep_ablations, name),
-                  file=sys.stderr)
+            print("not kept from %s: %s (another recipe, budget or data)" % (a.keep_ablations,
+                  name), file=sys.stderr)
             del kept[name]
     for name, t in list(training.items()) + [(n, r["training"]) for n, r in kept.items()]:
         if not same(t, reference):
-            sys.exit("ablation '%s' was trained differently from the other rows:\n  %s (%d steps)\n"
-                     "  %s (%d steps)" % (name, t["recipe"], t["steps"], reference["recipe"],
-                                          reference["steps"]))
+            sys.exit("ablation '%s' was trained differently from the other rows:\n  %s (%d steps, "
+                     "data %s)\n  %s (%d steps, data %s)" % (
+                         name, t["recipe"], t["steps"], t.get("data"), reference["recipe"],
+                         reference["steps"], reference.get("data")))
         if t["removed"] != ROW_FLAGS[name]:
             sys.exit("ablation '%s' was trained with %s removed, not %s" % (
                 name, " ".join(t["removed"]) or "nothing",

@@ -55,7 +55,10 @@ struct ZooModel {
   std::string base_design;  // families.json base_design
   std::string task;         // families.json task ("instance segmentation"); may be empty
   std::string task_group;   // the task's group in families.json task_groups ("detection")
-  std::string modality;     // families.json modality ("vision", "text", "speech"); may be empty
+  // Other task groups the family serves (families.json also_task_groups): BART and T5 are
+  // used for language understanding too. A task claim of these groups is not a negative.
+  std::vector<std::string> other_task_groups;
+  std::string modality;  // families.json modality ("vision", "text", "speech"); may be empty
   ArchGraph graph;
   std::vector<ZooSentence> positives;  // distinct (normalised) texts
   // tv models: multiply-accumulates of one forward pass (data/zoo/tv/manifest.json "macs", from
@@ -117,8 +120,9 @@ ZooSentence macs_sentence(int64_t macs, const std::string& input, uint64_t phras
 // (see the ZooModel overload).
 bool zoo_fact_holds(const StatedFact& fact, const ArchGraph& graph);
 // As above on model.graph, and "macs": model.macs >= 0, cls == model.macs_input and value ==
-// model.macs rounded half up to a multiple of unit; "task": cls == model.task_group (a sentence
-// naming another task of the same group holds: it is neither a positive nor a negative);
+// model.macs rounded half up to a multiple of unit; "task": cls is model.task_group or one of
+// model.other_task_groups (a sentence naming another task of such a group holds: it is neither
+// a positive nor a negative of the model);
 // "modality": cls == model.modality.
 bool zoo_fact_holds(const StatedFact& fact, const ZooModel& model);
 
@@ -129,7 +133,9 @@ bool zoo_fact_holds(const StatedFact& fact, const ZooModel& model);
 // truth is known for the same input (a tv model counted on the same input; a Hugging Face graph)
 // and the stated number is at least 3.5x above or below it (so that each number the sentence
 // writes, MACs and the separately rounded FLOPs, is at least 3x off). Task and modality claims
-// are clearly false of a model of another task group or modality.
+// are clearly false of a model that serves none of the task's group or has another modality. A
+// count or presence of a layer class is never clearly false of a graph that has the same kind
+// of layer in another dimensionality (Conv2d / Conv3d, BatchNorm2d / BatchNorm3d, ...).
 bool zoo_fact_clearly_false(const StatedFact& fact, const ArchGraph& graph);
 bool zoo_fact_clearly_false(const StatedFact& fact, const ZooModel& model);
 

@@ -187,9 +187,12 @@ ZooCorpus load_zoo_corpus(const std::string& data_dir_in) {
         if (!t.is_string() || t.get<std::string>().empty())
           throw_bad_input(fam_path + ": task group \"" + group + "\"",
                           "has a task that is not a non-empty string");
-        if (!group_of_task.emplace(t.get<std::string>(), group).second)
+        const auto [it, inserted] = group_of_task.emplace(t.get<std::string>(), group);
+        if (!inserted)
           throw_bad_input(fam_path + ": task \"" + t.get<std::string>() + "\"",
-                          "is in more than one task group");
+                          it->second == group ? "is listed twice in task group \"" + group + "\""
+                                              : "is in more than one task group (\"" + it->second +
+                                                    "\" and \"" + group + "\")");
       }
     }
   }
@@ -202,6 +205,9 @@ ZooCorpus load_zoo_corpus(const std::string& data_dir_in) {
   // Family sentences and base designs.
   std::map<std::string, std::vector<std::string>> family_sentences;
   std::map<std::string, std::string> base_design, task, modality;
+  std::map<std::string, std::vector<std::string>> also_groups;
+  std::set<std::string> groups;
+  for (const auto& [t, g] : group_of_task) groups.insert(g);
   for (const auto& [name, f] : fam.items()) {
     const std::string where = fam_path + ": \"" + name + "\"";
     family_sentences[name] = sentences_of(f, fam_path, name);
@@ -210,6 +216,21 @@ ZooCorpus load_zoo_corpus(const std::string& data_dir_in) {
     modality[name] = string_field(f, "modality", where);
     if (!task[name].empty() && !group_of_task.count(task[name]))
       throw_bad_input(where, "has task \"" + task[name] + "\", which no task group lists");
+    // A typo would make every sentence of the real modality a negative of the family.
+    if (!modality[name].empty() && modality[name] != "vision" && modality[name] != "text" &&
+        modality[name] != "speech")
+      throw_bad_input(where,
+                      "has modality \"" + modality[name] + "\" (known: vision, text, speech)");
+    if (f.contains("also_task_groups")) {
+      const json& also = f["also_task_groups"];
+      if (!also.is_array()) throw_bad_input(where, "\"also_task_groups\" is not an array");
+      for (const json& g : also) {
+        if (!g.is_string() || !groups.count(g.get<std::string>()))
+          throw_bad_input(where,
+                          "\"also_task_groups\" names " + g.dump() + ", which is not a task group");
+        also_groups[name].push_back(g.get<std::string>());
+      }
+    }
   }
 
   const std::vector<ZooSource> zoo = list_zoo(data);
@@ -244,6 +265,7 @@ ZooCorpus load_zoo_corpus(const std::string& data_dir_in) {
     m.base_design = base_design[m.family];
     m.task = task[m.family];
     m.task_group = m.task.empty() ? "" : group_of_task[m.task];
+    m.other_task_groups = also_groups[m.family];
     m.modality = modality[m.family];
     if (z.tv) {
       m.graph = graph_from_json(read_file(z.path), z.path);
@@ -278,6 +300,7 @@ ZooCorpus load_zoo_corpus(const std::string& data_dir_in) {
       f.base_design = base.base_design;
       f.task = base.task;
       f.task_group = base.task_group;
+      f.other_task_groups = base.other_task_groups;
       f.modality = base.modality;
       f.graph = graph_from_json(read_file(folded), folded);
       f.graph.name = f.name.substr(3);

@@ -39,7 +39,8 @@ constexpr NotableClass kNotable[] = {
 
 // Normalisation classes for the "normalises with" sentence, in order of preference.
 constexpr NotableClass kNorms[] = {
-    {"BatchNorm2d", "batch normalisation", ""},       {"LayerNorm", "layer normalisation", ""},
+    {"BatchNorm2d", "batch normalisation", ""},       {"BatchNorm3d", "batch normalisation", ""},
+    {"LayerNorm", "layer normalisation", ""},         {"LayerNorm2d", "layer normalisation", ""},
     {"GroupNorm", "group normalisation", ""},         {"RMSNorm", "RMS normalisation", ""},
     {"InstanceNorm2d", "instance normalisation", ""},
 };
@@ -102,39 +103,78 @@ int64_t norm_nodes(const ArchGraph& g) {
   return n;
 }
 
-// Identity shortcuts: `sum` nodes with one predecessor that is itself an ancestor of another
-// predecessor (x -> f -> ... -> sum(x, f(x))), searched backwards over at most 4,096 nodes per
-// candidate. A strided 1x1 shortcut (its own branch from x) or an FPN's top-down sum (lateral
-// convolution + upsampled coarser level) is not one.
+// Identity shortcuts: `sum` nodes with an input x that is an ancestor of another input y
+// through a path with a weighted node on it (x -> conv ... -> y, sum(x, y)): a block that adds
+// its input to its output. A strided 1x1 shortcut (its own branch from x) or an FPN's top-down
+// sum (lateral convolution + upsampled coarser level) is not one, and neither is arithmetic on
+// a tensor with parameter-free derivatives of itself (detection post-processing offsets boxes
+// by `boxes + idxs * (boxes.max() + 1)`). Nodes are in topological order, so the backward
+// search from y only visits nodes numbered above x.
 int64_t residual_adds(const ArchGraph& g) {
-  std::vector<std::vector<int32_t>> pred(g.nodes.size());
+  const size_t n = g.nodes.size();
+  std::vector<std::vector<int32_t>> pred(n);
   for (const Edge& e : g.edges) pred[e.dst].push_back(e.src);
-  std::vector<int32_t> seen(g.nodes.size(), -1);
-  int32_t mark = 0;  // one per search
-  int64_t n = 0;
-  for (size_t v = 0; v < g.nodes.size(); ++v) {
+  // seen[2u + w] == mark: u reached in this search with (w = 1) or without (0) a weighted node
+  // on the path from y.
+  std::vector<int64_t> seen(2 * n, -1);
+  int64_t mark = 0;
+  int64_t count = 0;
+  auto weighted = [&](int32_t u) { return g.nodes[u].params > 0; };
+  for (size_t v = 0; v < n; ++v) {
     if (g.nodes[v].op != Op::kSum || pred[v].size() < 2) continue;
     bool found = false;
-    for (size_t a = 0; a < pred[v].size() && !found; ++a) {
-      // Mark the ancestors of the other predecessors, then look for pred[v][a] among them.
-      ++mark;
-      std::vector<int32_t> stack;
-      for (size_t b = 0; b < pred[v].size(); ++b)
-        if (b != a) stack.push_back(pred[v][b]);
-      size_t visited = 0;
-      while (!stack.empty() && visited < 4096 && !found) {
-        const int32_t u = stack.back();
-        stack.pop_back();
-        if (seen[u] == mark) continue;
-        seen[u] = mark;
-        ++visited;
-        if (u == pred[v][a]) found = true;
-        for (int32_t w : pred[u]) stack.push_back(w);
+    for (size_t a = 0; a < pred[v].size() && !found; ++a)
+      for (size_t b = 0; b < pred[v].size() && !found; ++b) {
+        const int32_t x = pred[v][a], y = pred[v][b];
+        if (x >= y) continue;  // an ancestor has a lower number
+        ++mark;
+        std::vector<std::pair<int32_t, bool>> stack = {{y, weighted(y)}};
+        while (!stack.empty() && !found) {
+          const auto [u, w] = stack.back();
+          stack.pop_back();
+          int64_t& s = seen[2 * static_cast<size_t>(u) + (w ? 1 : 0)];
+          if (s == mark) continue;
+          s = mark;
+          for (int32_t p : pred[u]) {
+            if (p == x)
+              found = found || w;
+            else if (p > x)
+              stack.push_back({p, w || weighted(p)});
+          }
+        }
       }
-    }
-    n += found;
+    count += found;
   }
-  return n;
+  return count;
+}
+
+// Layer classes that are the same kind of layer in another dimensionality: a stated count or
+// presence of one is not clearly false of a graph that has another ("batch normalisation" of a
+// video model with BatchNorm3d).
+constexpr const char* kSameKind[][5] = {
+    {"Conv2d", "Conv1d", "Conv3d", "Conv3DSimple", "Conv3DNoTemporal"},
+    {"BatchNorm2d", "BatchNorm1d", "BatchNorm3d", nullptr, nullptr},
+    {"LayerNorm", "LayerNorm2d", nullptr, nullptr, nullptr},
+    {"MaxPool2d", "MaxPool1d", "MaxPool3d", nullptr, nullptr},
+    {"InstanceNorm2d", "InstanceNorm1d", "InstanceNorm3d", nullptr, nullptr},
+};
+
+// Whether the graph has a layer of the same kind as `cls` but of another class.
+bool has_same_kind(const GraphStats& st, const std::string& cls) {
+  for (const auto& row : kSameKind) {
+    bool in_row = false;
+    for (const char* c : row) in_row = in_row || (c && cls == c);
+    if (!in_row) continue;
+    for (const char* c : row)
+      if (c && cls != c && data::inventory_count(st, c) > 0) return true;
+  }
+  return false;
+}
+
+bool serves_task_group(const ZooModel& m, const std::string& group) {
+  return !m.task_group.empty() &&
+         (group == m.task_group || std::find(m.other_task_groups.begin(), m.other_task_groups.end(),
+                                             group) != m.other_task_groups.end());
 }
 
 StatedFact fact(std::string kind, std::string cls, int64_t value, int64_t unit = 0) {
@@ -236,9 +276,11 @@ std::vector<ZooSentence> graph_sentences(const ArchGraph& g) {
               "In " + a + " it applies attention: a softmax over matrix-product scores."}),
         fact("attention", "", att));
   } else {
-    add(pick("attention",
-             {"The network uses no attention mechanism.", "It computes no attention anywhere.",
-              "There is no attention mechanism in it."}),
+    // "softmax": squeeze-and-excitation gates are called channel attention by some families'
+    // own sentences.
+    add(pick("attention", {"The network uses no softmax attention.",
+                           "It computes no softmax attention anywhere.",
+                           "There is no softmax attention in it."}),
         fact("attention", "", 0));
   }
   const int64_t res = residual_adds(g);
@@ -261,8 +303,11 @@ std::vector<ZooSentence> graph_sentences(const ArchGraph& g) {
       break;
     }
   if (!normed && norm_nodes(g) == 0)
-    add(pick("norm_free", {"It has no normalisation layers.", "It uses no normalisation at all.",
-                           "None of its layers normalises activations."}),
+    // About layers only: a BN-folded export has no normalisation layer, but its model has
+    // normalisation folded into the convolutions.
+    add(pick("norm_free",
+             {"It has no normalisation layers.", "There are no normalisation layers in it.",
+              "None of its layers is a normalisation layer."}),
         fact("norm_free", "", 1));
   if (g.bn_folded)
     add(pick("bn_folded", {"Its batch normalisation has been folded into the preceding "
@@ -363,7 +408,7 @@ bool zoo_fact_holds(const StatedFact& f, const ArchGraph& g) {
 }
 
 bool zoo_fact_holds(const StatedFact& f, const ZooModel& m) {
-  if (f.kind == "task") return !m.task_group.empty() && f.cls == m.task_group;
+  if (f.kind == "task") return serves_task_group(m, f.cls);
   if (f.kind == "modality") return !m.modality.empty() && f.cls == m.modality;
   if (f.kind == "macs")
     return m.macs >= 0 && f.cls == m.macs_input && f.unit > 0 &&
@@ -372,7 +417,7 @@ bool zoo_fact_holds(const StatedFact& f, const ZooModel& m) {
 }
 
 bool zoo_fact_clearly_false(const StatedFact& f, const ZooModel& m) {
-  if (f.kind == "task") return !m.task_group.empty() && f.cls != m.task_group;
+  if (f.kind == "task") return !m.task_group.empty() && !serves_task_group(m, f.cls);
   if (f.kind == "modality") return !m.modality.empty() && f.cls != m.modality;
   if (f.kind == "macs")
     return m.macs > 0 && f.cls == m.macs_input && !zoo_fact_holds(f, m) &&
@@ -388,6 +433,7 @@ bool zoo_fact_clearly_false(const StatedFact& f, const ArchGraph& g) {
     truth = g.params;
     margin = data::param_margin(truth);
   } else if (f.kind == "count") {
+    if (has_same_kind(st, f.cls)) return false;
     truth = data::inventory_count(st, f.cls);
     margin = data::count_margin(truth);
   } else if (f.kind == "attention") {
@@ -400,8 +446,10 @@ bool zoo_fact_clearly_false(const StatedFact& f, const ArchGraph& g) {
   } else if (f.kind == "total" || f.kind == "depth") {
     truth = f.kind == "total" ? total_layers(st) : st.depth;
     margin = data::total_margin(truth);
+  } else if (f.kind == "has") {
+    return !has_same_kind(st, f.cls);
   } else {
-    return true;  // has / lacks / kernel / norm_free / bn_folded / residual: false is false
+    return true;  // lacks / kernel / norm_free / bn_folded / residual: false is false
   }
   return std::llabs(f.value - truth) >= margin;
 }

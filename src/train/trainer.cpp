@@ -401,6 +401,8 @@ TrainReport train_pretrain(const TrainOptions& o) {
   const auto t_start = Clock::now();
   const bool tty = o.progress && ::isatty(STDERR_FILENO);
 
+  // Read with the data, so that it describes what is trained on.
+  const std::string provenance = data_provenance(o.data_dirs);
   TrainData d = load_data(o.data_dirs, o.claim_texts > 0);
   if (o.progress) {
     size_t ntrain = 0, nval = 0, nclaims = 0;
@@ -524,7 +526,7 @@ TrainReport train_pretrain(const TrainOptions& o) {
     meta.extra["ar_threshold"] = std::to_string(ar_tau);
     meta.extra["acd_threshold"] = std::to_string(acd_tau);
     if (!o.recipe.empty() && !meta.extra.count("recipe")) meta.extra["recipe"] = o.recipe;
-    if (!meta.extra.count("data")) meta.extra["data"] = data_provenance(o.data_dirs);
+    if (!meta.extra.count("data")) meta.extra["data"] = provenance;
     if (final_write) meta.extra["train_report"] = st.dump();
     save_checkpoint(o.out, net, meta);
     save_optimizer(o.out + ".optim", opt);
