@@ -487,6 +487,41 @@ TEST(ZooEval, SearchPopularityByHand) {
   EXPECT_EQ(evaluate_search(m, z.dir.str(), lim).model.queries, 2);
 }
 
+// A query stating a computed fact is relevant to every model with that fact in any wording; a
+// task claim (its group) is not widened.
+TEST(ZooEval, SearchRelevantByFactAcrossWordings) {
+  HandZoo z;
+  const LoadedModel m = tiny_model(z.corpus);
+  StatedFact linear;
+  linear.kind = "count";
+  linear.cls = "Linear";
+  linear.value = 2;
+  linear.holds = true;
+  StatedFact task;
+  task.kind = "task";
+  task.cls = "image classification";
+  task.value = 1;
+  task.holds = true;
+  const std::vector<ArSample> train = {
+      {0, "It has 2 linear layers.", 1, {"count"}, {linear}},
+      {0, "It is a model for image classification.", 1, {"task"}, {task}},
+      {3, "GPT-2 generates text.", 1, {}, {}},
+  };
+  const std::vector<ArSample> val = {
+      {2, "There are 2 linear layers in it.", 1, {"count"}, {linear}},
+      {1, "Its task is image classification.", 1, {"task"}, {task}},
+  };
+  write_jsonl(z.dir.file("texts_train.jsonl"), samples_to_jsonl(train));
+  write_jsonl(z.dir.file("texts_val.jsonl"), samples_to_jsonl(val));
+  const SearchEvalReport r = evaluate_search(m, z.dir.str());
+  EXPECT_EQ(r.model.queries, 2);
+  // Popularity ranks 0 (2 train positives), 3 (1), 1, 2. The linear query's relevant set is
+  // {0, 2} (first relevant at rank 1; by its text alone {2}, rank 4); the task query's is {1}
+  // (rank 3), not {0, 1}.
+  EXPECT_DOUBLE_EQ(r.popularity.recall_at_1, 0.5);
+  EXPECT_DOUBLE_EQ(r.popularity.mrr, (1.0 + 1.0 / 3.0) / 2.0);
+}
+
 // `archbert eval` end to end with a saved tiny checkpoint.
 TEST(EvalCli, JsonAndErrors) {
   HandZoo z;

@@ -506,9 +506,20 @@ SearchEvalReport evaluate_search(const LoadedModel& m, const std::string& dir,
   const std::vector<ArSample> train = read_ar_samples(train_path);
   const std::vector<ArSample> val = read_ar_samples(val_path);
 
-  // Relevant set of a text: every graph it is a positive of, in either split. Popularity:
-  // positives per graph in the train split.
+  // Relevant set of a text: every graph it is a positive of, in either split, and, for a text
+  // stating one computed fact, every graph with that fact as a positive in any wording (the
+  // Zoo words each fact in one of several phrasings per model). Not for task claims: their
+  // claim is the task group, and "instance segmentation" is not relevant to Faster R-CNN.
+  // Popularity: positives per graph in the train split.
   std::unordered_map<std::string, std::vector<int64_t>> relevant;
+  std::unordered_map<std::string, std::vector<int64_t>> by_fact;
+  std::unordered_map<std::string, std::string> fact_of_text;
+  auto fact_key = [](const ArSample& s) {
+    if (s.claims.size() != 1 || s.claims[0].kind == "task") return std::string();
+    const StatedFact& f = s.claims[0];
+    return f.kind + "|" + f.cls + "|" + std::to_string(f.value) + "|" + std::to_string(f.unit) +
+           "|" + f.kernel;
+  };
   std::vector<int64_t> train_positive_graphs;
   for (const auto* file : {&train, &val}) {
     const std::string& fp = file == &train ? train_path : val_path;
@@ -517,6 +528,10 @@ SearchEvalReport evaluate_search(const LoadedModel& m, const std::string& dir,
       check_graph_index(s.graph, store.size(), fp, i);
       if (s.label == 0) continue;
       relevant[s.text].push_back(s.graph);
+      if (const std::string k = fact_key(s); !k.empty()) {
+        by_fact[k].push_back(s.graph);
+        fact_of_text[s.text] = k;
+      }
       if (file == &train) train_positive_graphs.push_back(s.graph);
     }
   }
@@ -541,7 +556,12 @@ SearchEvalReport evaluate_search(const LoadedModel& m, const std::string& dir,
   std::vector<char> name_free;
   for (size_t q = 0; q < queries.texts.size(); ++q) {
     const std::string& text = queries.texts[q];
-    std::vector<int64_t> relevant_set = sorted_unique(relevant.at(text));
+    std::vector<int64_t> relevant_set = relevant.at(text);
+    if (const auto f = fact_of_text.find(text); f != fact_of_text.end()) {
+      const std::vector<int64_t>& same = by_fact.at(f->second);
+      relevant_set.insert(relevant_set.end(), same.begin(), same.end());
+    }
+    relevant_set = sorted_unique(std::move(relevant_set));
     bool named = false;
     for (int64_t g : relevant_set)
       named = named || text_names_architecture(text, names[static_cast<size_t>(g)]);
