@@ -5,7 +5,7 @@
 # Usage: scripts/train-ablations.sh [WORK_DIR] [BUDGET] [ROW...]
 #   WORK_DIR  data, checkpoints and logs (default /tmp/archbert-train)
 #   BUDGET    `full` (default): the shipped recipe unchanged (scripts/train-small.sh, 2 epochs,
-#             776 steps); the `full` row is then the shipped checkpoint itself. A number N trains
+#             794 steps); the `full` row is then the shipped checkpoint itself. A number N trains
 #             every row, `full` included, for N optimizer steps (--epochs 1 --max-steps N).
 #   ROW...    rows to train now (default: every row): full no-shape no-edges no-mam no-cross
 #             no-summary. Rows not trained now keep their numbers from docs/table2.json when

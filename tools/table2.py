@@ -143,6 +143,14 @@ def training_of(ckpt):
                          else "MSE (paper eq. 3)")}
 
 
+def data_text(data):
+    """The datasets of a checkpoint as "zoo v3, autonet v1 (train), ..."."""
+    if not data:
+        return "datasets not recorded (checkpoints before this was stored: Zoo texts version 2)"
+    return ", ".join("%s v%s%s" % (d.get("generator"), d.get("generator_version"),
+                                   " (%s)" % d["split"] if d.get("split") else "") for d in data)
+
+
 def pct(x):
     return "%.2f" % (100.0 * x)
 
@@ -282,9 +290,12 @@ def main():
                        t["steps"], t["recipe"], t["sim_loss"],
                        "This is the shipped checkpoint's recipe and budget, so its rows compare "
                        "directly with the first table." if as_shipped else
-                       "The shipped checkpoint (first table) was trained with `%s` for %d steps; "
+                       "The shipped checkpoint (first table) was trained with `%s` for %d steps%s; "
                        "the rows compare components with each other, not with it." % (
-                           shipped["recipe"], shipped["steps"])))
+                           shipped["recipe"], shipped["steps"],
+                           "" if t.get("data") == shipped.get("data") else
+                           " on other data (%s; the rows: %s)" % (data_text(shipped.get("data")),
+                                                                  data_text(t.get("data"))))))
         out.append("| model | AR AutoNet acc / F1 | AR Zoo acc / F1 | ACD Zoo acc / F1 | "
                    "paper AR / ACD F1 |")
         out.append("|---|---|---|---|---|")
