@@ -3,23 +3,24 @@
 # trained exactly like it. Needs $ab (the archbert binary) and the repository root as working
 # directory.
 
+# manifest_number DIR KEY: the integer KEY of DIR/manifest.json, 0 when there is none.
+manifest_number() {
+  [[ -f "$1/manifest.json" ]] &&
+    grep -o "\"$2\"[^,}]*" "$1/manifest.json" | grep -o '[0-9][0-9]*' || echo 0
+}
+
 # recipe_zoo WORK: the Zoo dataset in WORK/zoo (kept when it exists at generator version 3 or
 # later: phrasings, residual, task and modality sentences).
 recipe_zoo() {
   mkdir -p "$1"
-  local version=0
-  [[ -f "$1/zoo/manifest.json" ]] &&
-    version="$(grep -o '"generator_version"[^,}]*' "$1/zoo/manifest.json" | grep -o '[0-9][0-9]*' || echo 0)"
-  ((version >= 3)) || "$ab" data zoo --out "$1/zoo"
+  (($(manifest_number "$1/zoo" generator_version) >= 3)) || "$ab" data zoo --out "$1/zoo"
 }
 
 # recipe_autonet DIR SPLIT COUNT: an AutoNet split (seed 1) in DIR, kept when it exists with
 # texts of version 2 or later.
 recipe_autonet() {
-  local version=0
-  [[ -f "$1/manifest.json" ]] &&
-    version="$(grep -o '"texts_version"[^,}]*' "$1/manifest.json" | grep -o '[0-9][0-9]*' || echo 0)"
-  ((version >= 2)) || "$ab" data autonet --split "$2" --count "$3" --seed 1 --out "$1"
+  (($(manifest_number "$1" texts_version) >= 2)) ||
+    "$ab" data autonet --split "$2" --count "$3" --seed 1 --out "$1"
 }
 
 # recipe_data WORK: generates the training data with fixed seeds into WORK (what exists is kept),

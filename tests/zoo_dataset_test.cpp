@@ -24,6 +24,16 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+// A k x k convolution from `in` to `out` channels, without bias.
+Node conv_node(int64_t out, int64_t in, int64_t k) {
+  Node conv;
+  conv.op = Op::kConv;
+  conv.shape = Shape4{out, in, k, k};
+  conv.kernel = Kernel2{k, k};
+  conv.params = out * in * k * k;
+  return conv;
+}
+
 // input -> (conv -> [bn] -> relu) x convs -> glob_avg -> linear -> output.
 ArchGraph tiny_cnn(const std::string& name, int convs, bool folded) {
   GraphBuilder b(name);
@@ -31,11 +41,8 @@ ArchGraph tiny_cnn(const std::string& name, int convs, bool folded) {
   int64_t params = 0;
   int64_t c_in = 3;
   for (int i = 0; i < convs; ++i) {
-    Node conv;
-    conv.op = Op::kConv;
-    conv.shape = Shape4{16, c_in, 3, 3};
-    conv.kernel = Kernel2{3, 3};
-    conv.params = 16 * c_in * 9 + (folded ? 16 : 0);
+    Node conv = conv_node(16, c_in, 3);
+    conv.params += folded ? 16 : 0;  // the folded BatchNorm's bias
     conv.name = "features." + std::to_string(i) + ".conv";
     params += conv.params;
     int id = b.add(conv);
@@ -530,11 +537,7 @@ ArchGraph res_chain(const std::string& name, int blocks, bool projection) {
   GraphBuilder b(name);
   int x = b.add(Op::kInput, "x");
   for (int i = 0; i < blocks; ++i) {
-    Node conv;
-    conv.op = Op::kConv;
-    conv.shape = Shape4{8, 8, 3, 3};
-    conv.kernel = Kernel2{3, 3};
-    conv.params = 576;
+    const Node conv = conv_node(8, 8, 3);
     const int c1 = b.add(conv), r = b.add(Op::kRelu, "relu"), c2 = b.add(conv),
               s = b.add(Op::kSum, "add");
     b.connect(x, c1);
@@ -542,10 +545,7 @@ ArchGraph res_chain(const std::string& name, int blocks, bool projection) {
     b.connect(r, c2);
     b.connect(c2, s);
     if (projection) {
-      Node p = conv;
-      p.shape = Shape4{8, 8, 1, 1};
-      p.kernel = Kernel2{1, 1};
-      p.params = 64;
+      const Node p = conv_node(8, 8, 1);
       const int pr = b.add(p);
       b.connect(x, pr);
       b.connect(pr, s);
@@ -586,11 +586,7 @@ TEST(ZooDataset, ResidualShortcuts) {
   // Arithmetic on a tensor and a parameter-free function of it is no block: detection
   // post-processing's boxes + idxs * (boxes.max() + 1).
   GraphBuilder b("nms");
-  Node conv;
-  conv.op = Op::kConv;
-  conv.shape = Shape4{8, 3, 3, 3};
-  conv.kernel = Kernel2{3, 3};
-  conv.params = 216;
+  const Node conv = conv_node(8, 3, 3);
   const int in = b.add(Op::kInput, "x"), c = b.add(conv), mx = b.add(Op::kMinMax, "max"),
             mul = b.add(Op::kMul, "mul"), sum = b.add(Op::kSum, "add"),
             out = b.add(Op::kOutput, "y");
@@ -610,11 +606,7 @@ TEST(ZooDataset, ResidualShortcuts) {
 // false but not clearly false (a video model's BatchNorm3d is batch normalisation).
 TEST(ZooDataset, SameKindOtherDimensionIsNoNegative) {
   GraphBuilder b("video");
-  Node conv, bn;
-  conv.op = Op::kConv;
-  conv.shape = Shape4{8, 3, 3, 3};
-  conv.kernel = Kernel2{3, 3};
-  conv.params = 216;
+  Node conv = conv_node(8, 3, 3), bn;
   conv.layer_class = "Conv3d";
   bn.op = Op::kBatchNorm;
   bn.shape = Shape4{8, 1, 1, 1};

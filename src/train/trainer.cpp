@@ -61,6 +61,9 @@ struct TrainData {
   std::vector<AcdPair> acd_val;                          // global indices
   std::unordered_set<uint64_t> positives;  // pair_key(text, graph) of every true training pair
   std::vector<int64_t> zoo_graphs;         // global indices of the Zoo graphs
+  // What was read, per --data directory: its manifest's generator, version, seed, split and
+  // counts (the checkpoint's "data"; tools/table2.py compares it between ablation rows).
+  nlohmann::json provenance = nlohmann::json::array();
 };
 
 uint64_t pair_key(int32_t text, int64_t graph) {
@@ -94,6 +97,11 @@ TrainData load_data(const std::vector<std::string>& dirs, bool claim_texts) {
   std::unordered_map<std::string, int32_t> index;
   for (const std::string& dir : dirs) {
     const DatasetManifest m = read_manifest(dir);
+    d.provenance.push_back({{"generator", m.generator},
+                            {"generator_version", m.generator_version},
+                            {"seed", m.seed},
+                            {"split", m.split},
+                            {"counts", m.counts}});
     const auto path = [&](const std::string& f) { return (fs::path(dir) / f).string(); };
     const int64_t offset = static_cast<int64_t>(d.graphs.size());
     std::vector<ArchGraph> graphs = open_dataset_graphs(dir).load_all();
@@ -354,21 +362,6 @@ void load_optimizer(const std::string& path, torch::optim::AdamW& opt) {
   }
 }
 
-// What the checkpoint was trained on: per --data directory, its manifest's generator, version,
-// seed, split and counts (tools/table2.py compares it between ablation rows).
-std::string data_provenance(const std::vector<std::string>& dirs) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const std::string& dir : dirs) {
-    const DatasetManifest m = read_manifest(dir);
-    out.push_back({{"generator", m.generator},
-                   {"generator_version", m.generator_version},
-                   {"seed", m.seed},
-                   {"split", m.split},
-                   {"counts", m.counts}});
-  }
-  return out.dump();
-}
-
 std::string format_eta(double s) {
   char buf[32];
   const int t = static_cast<int>(std::max(0.0, s));
@@ -401,8 +394,6 @@ TrainReport train_pretrain(const TrainOptions& o) {
   const auto t_start = Clock::now();
   const bool tty = o.progress && ::isatty(STDERR_FILENO);
 
-  // Read with the data, so that it describes what is trained on.
-  const std::string provenance = data_provenance(o.data_dirs);
   TrainData d = load_data(o.data_dirs, o.claim_texts > 0);
   if (o.progress) {
     size_t ntrain = 0, nval = 0, nclaims = 0;
@@ -526,7 +517,7 @@ TrainReport train_pretrain(const TrainOptions& o) {
     meta.extra["ar_threshold"] = std::to_string(ar_tau);
     meta.extra["acd_threshold"] = std::to_string(acd_tau);
     if (!o.recipe.empty() && !meta.extra.count("recipe")) meta.extra["recipe"] = o.recipe;
-    if (!meta.extra.count("data")) meta.extra["data"] = provenance;
+    if (!meta.extra.count("data")) meta.extra["data"] = d.provenance.dump();
     if (final_write) meta.extra["train_report"] = st.dump();
     save_checkpoint(o.out, net, meta);
     save_optimizer(o.out + ".optim", opt);
