@@ -112,7 +112,8 @@ int main(int argc, char** argv) {
     const bool plain = !a.empty() && a.find_first_of(" \t'\"$\\") == std::string::npos;
     global.command_line += " " + (plain ? a : "'" + a + "'");
   }
-  app.add_option("--threads", global.threads, "Worker threads (default: all cores)")
+  app.add_option("--threads", global.threads,
+                 "Worker threads (default: $OMP_NUM_THREADS, else all cores)")
       ->check(CLI::Range(0, 1024));
   app.add_option("--max-nodes", global.max_nodes,
                  "Refuse graphs with more canonical nodes than this (default 1000000)")

@@ -182,4 +182,19 @@ TEST_F(CliTest, DoctorReportsBlasAndRespectsUserCoretype) {
   }
 }
 
+TEST_F(CliTest, ThreadsDefaultToOmpNumThreadsAndTheFlagWins) {
+  auto threads = [&](const std::string& args, const std::string& env) {
+    CliRun r = run(args, env);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return r.code == 0 ? nlohmann::json::parse(r.out)["threads"].get<int>() : -1;
+  };
+  EXPECT_EQ(threads("doctor --json", "env OMP_NUM_THREADS=1"), 1);
+  EXPECT_EQ(threads("--threads 2 doctor --json", "env OMP_NUM_THREADS=1"), 2);
+  // Not a positive number: ignored, all cores.
+  int all = threads("doctor --json", "env -u OMP_NUM_THREADS");
+  EXPECT_GE(all, 1);
+  EXPECT_EQ(threads("doctor --json", "env OMP_NUM_THREADS=zero"), all);
+  EXPECT_EQ(threads("doctor --json", "env OMP_NUM_THREADS=0"), all);
+}
+
 }  // namespace

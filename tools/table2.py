@@ -91,6 +91,8 @@ ROW_FLAGS = {
     "no-summary": ["--no-numbers", "--no-summary"],
 }
 REMOVAL_FLAGS = {f for flags in ROW_FLAGS.values() for f in flags}
+# Command-line options that do not change what a run trains, with their number of values.
+RUN_OPTIONS = {"--threads": 1, "--resume": 1, "--stop-after": 1, "--save-every": 1, "--quiet": 0}
 
 
 def checkpoint_meta(ckpt):
@@ -116,6 +118,15 @@ def training_of(ckpt):
         sys.exit("%s: the checkpoint stores no recipe (training command line)" % ckpt)
     # The command line as typed: "--flag=value" is read as "--flag value".
     words = [x for w in recipe.split() for x in (w.split("=", 1) if w.startswith("--") else [w])]
+    # Options that do not change what is trained: threads, resuming, checkpoint cadence, output.
+    plain = []
+    while words:
+        w = words.pop(0)
+        if w in RUN_OPTIONS:
+            del words[:RUN_OPTIONS[w]]
+        else:
+            plain.append(w)
+    words = plain
     kept, removed, i = [], [], 0
     while i < len(words):
         w = words[i]

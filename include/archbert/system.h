@@ -22,7 +22,8 @@ void ensure_fast_blas(int argc, char** argv);
 // MALLOC_TRIM_THRESHOLD_ or MALLOC_TOP_PAD_. The process keeps its peak memory.
 void keep_freed_memory();
 
-// Sets LibTorch's intra-op threads (and OpenMP's, which OpenBLAS uses). n <= 0: all cores.
+// Sets LibTorch's intra-op threads (and OpenMP's, which OpenBLAS uses). n <= 0: the value of
+// OMP_NUM_THREADS when that is a positive number, else all cores.
 void set_threads(int n);
 int get_threads();
 

@@ -73,6 +73,14 @@ double measure_sgemm() {
 }  // namespace
 
 void set_threads(int n) {
+  if (n <= 0) {
+    // OMP_NUM_THREADS, when it is a positive number, is the user's default (as in PyTorch);
+    // torch::set_num_threads below would otherwise override it.
+    const char* env = std::getenv("OMP_NUM_THREADS");
+    char* end = nullptr;
+    long v = env ? std::strtol(env, &end, 10) : 0;
+    if (env && end != env && *end == '\0' && v > 0 && v <= 1024) n = static_cast<int>(v);
+  }
   if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(n);
 }
