@@ -4,7 +4,7 @@
 #
 # Usage: scripts/train-ablations.sh [--jobs N] [WORK_DIR] [BUDGET] [ROW...]
 #   --jobs N  train N rows at a time, each on one thread (OMP_NUM_THREADS=1); on 2 cores two
-#             rows side by side get ~1.2x the throughput of one after another (docs/training.md)
+#             rows side by side get ~1.3-1.4x the throughput of one after another (docs/training.md)
 #   WORK_DIR  data, checkpoints and logs (default /tmp/archbert-train)
 #   BUDGET    `full` (default): the shipped recipe unchanged (scripts/train-small.sh, 2 epochs,
 #             794 steps); the `full` row is then the shipped checkpoint itself. A number N trains
@@ -17,8 +17,8 @@
 # the shipped recipe; τ_AR is tuned on Zoo val as for the shipped checkpoint. At the full budget
 # a row takes 30-75 minutes on 2 cores (no-cross is the fastest), the uni-modal baseline ~15,
 # the evaluation ~15. A row whose run was stopped (NAME.ckpt.part and its .optim present) goes
-# on from its last checkpoint (--resume) instead of starting over. Needs a build (scripts/build.sh); makes the data of scripts/train-small.sh
-# if it is missing.
+# on from its last checkpoint (--resume) instead of starting over. Needs a build
+# (scripts/build.sh); makes the data of scripts/train-small.sh if it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=1
