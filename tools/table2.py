@@ -91,8 +91,10 @@ ROW_FLAGS = {
     "no-summary": ["--no-numbers", "--no-summary"],
 }
 REMOVAL_FLAGS = {f for flags in ROW_FLAGS.values() for f in flags}
-# Command-line options that do not change what a run trains, with their number of values.
-RUN_OPTIONS = {"--threads": 1, "--resume": 1, "--stop-after": 1, "--save-every": 1, "--quiet": 0}
+# Command-line options that do not change what a run trains (threads, output, resuming,
+# checkpoint cadence, progress), with their number of values.
+RUN_OPTIONS = {"--threads": 1, "--out": 1, "--resume": 1, "--stop-after": 1, "--save-every": 1,
+               "--quiet": 0}
 
 
 def checkpoint_meta(ckpt):
@@ -118,27 +120,20 @@ def training_of(ckpt):
         sys.exit("%s: the checkpoint stores no recipe (training command line)" % ckpt)
     # The command line as typed: "--flag=value" is read as "--flag value".
     words = [x for w in recipe.split() for x in (w.split("=", 1) if w.startswith("--") else [w])]
-    # Options that do not change what is trained: threads, resuming, checkpoint cadence, output.
-    plain = []
-    while words:
-        w = words.pop(0)
-        if w in RUN_OPTIONS:
-            del words[:RUN_OPTIONS[w]]
-        else:
-            plain.append(w)
-    words = plain
-    kept, removed, i = [], [], 0
+    kept, removed, i, pos = [], [], 0, 0  # pos: index among the words not skipped
     while i < len(words):
         w = words[i]
+        if w in RUN_OPTIONS:
+            i += 1 + RUN_OPTIONS[w]
+            continue
         if w in REMOVAL_FLAGS:
             removed.append(w)
-        elif w == "--out":
-            i += 1
-        elif w.startswith("--") or i < 3:
+        elif w.startswith("--") or pos < 3:
             kept.append(w)
         else:  # a value: paths by their last component
             kept.append(os.path.basename(w.rstrip("/")))
         i += 1
+        pos += 1
     state = json.loads(extra.get("train_state", "{}") or "{}")
     # The datasets' generators and versions (checkpoints from before this was stored: None).
     data = None
