@@ -8,6 +8,7 @@
 #include "archbert/dataset.h"
 #include "archbert/error.h"
 #include "archbert/evaluate.h"
+#include "archbert/graph_io.h"
 #include "archbert/tasks.h"
 #include "commands.h"
 
@@ -17,7 +18,7 @@ CommandRunner add_eval_commands(CLI::App& app, const GlobalOptions&) {
   struct State {
     CLI::App* cmd = nullptr;
     CLI::Option* threshold_option = nullptr;
-    std::string task, data, ckpt, unimodal, split;
+    std::string task, data, ckpt, unimodal, split, scores;
     double threshold = 0.5;
     bool json = false;
     bool claims = false;
@@ -52,6 +53,9 @@ CommandRunner add_eval_commands(CLI::App& app, const GlobalOptions&) {
   cmd->add_flag("--claims", s->claims,
                 "AR on AutoNet: score each stated fact's own sentence (label: its truth) instead "
                 "of the descriptions");
+  cmd->add_option("--scores", s->scores,
+                  "AR/ACD/BACD: also write every sample's score, decision and label to this "
+                  "JSON Lines file");
   cmd->add_flag("--json", s->json, "Write JSON");
 
   return [s] {
@@ -68,6 +72,8 @@ CommandRunner add_eval_commands(CLI::App& app, const GlobalOptions&) {
     o.claims = s->claims;
     if (o.claims && s->task != "ar")
       throw archbert::Error(archbert::ErrorKind::kUsage, "--claims applies to ar");
+    if (!s->scores.empty() && s->task == "search")
+      throw archbert::Error(archbert::ErrorKind::kUsage, "--scores applies to ar, acd and bacd");
     if (unimodal) o.unimodal = &*unimodal;
     if (s->task == "search") {
       if (unimodal)
@@ -84,6 +90,7 @@ CommandRunner add_eval_commands(CLI::App& app, const GlobalOptions&) {
     const BinaryEvalReport r = s->task == "ar"    ? evaluate_ar(model, s->data, o)
                                : s->task == "acd" ? evaluate_acd(model, s->data, o)
                                                   : evaluate_bacd(model, s->data, o);
+    if (!s->scores.empty()) write_file_atomic(s->scores, eval_scores_to_jsonl(r));
     std::cout << (s->json ? eval_report_to_json(r) : eval_report_to_text(r));
     return true;
   };

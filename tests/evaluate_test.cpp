@@ -14,6 +14,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include <sys/wait.h>
 
@@ -452,6 +453,30 @@ TEST(ZooEval, AcdAndBacdJaccardByHand) {
   lenient.ar_threshold = 1.0;  // the pair check passes, the text checks cannot all pass
   const BinaryEvalReport strict = evaluate_bacd(lenient, z.dir.str(), all);
   EXPECT_EQ(strict.model.tp + strict.model.fp, 0);
+  // Per-sample lines: one per sample in file order, the report's labels and scores, the
+  // decision at the threshold (BACD: every check passes, score >= 0) and the graphs' names.
+  for (const BinaryEvalReport* rep : {&acd, &bacd}) {
+    std::istringstream lines(eval_scores_to_jsonl(*rep));
+    std::string line;
+    size_t i = 0;
+    const double tau = rep->task == "bacd" ? 0.0 : rep->model.threshold;
+    while (std::getline(lines, line)) {
+      const json s = json::parse(line);
+      ASSERT_LT(i, rep->scores.size());
+      EXPECT_EQ(s["sample"], i);
+      EXPECT_EQ(s["label"], rep->labels[i]);
+      EXPECT_DOUBLE_EQ(s["score"].get<double>(), rep->scores[i]);
+      EXPECT_EQ(s["decision"], rep->scores[i] >= tau ? 1 : 0);
+      EXPECT_EQ(s["correct"].get<bool>(), (rep->scores[i] >= tau) == (rep->labels[i] != 0));
+      // The dataset line's own fields, and the names of its two graphs.
+      EXPECT_TRUE(s.contains("a") && s.contains("b"));
+      ASSERT_EQ(s["names"].size(), 2u);
+      EXPECT_FALSE(s["names"][0].get<std::string>().empty());
+      EXPECT_EQ(s.contains("text"), rep->task == "bacd");
+      ++i;
+    }
+    EXPECT_EQ(i, rep->scores.size());
+  }
   const json jb = json::parse(eval_report_to_json(bacd));
   for (const char* key : {"accuracy", "f1", "precision", "recall", "threshold", "samples",
                           "graph_blind", "baselines"})
@@ -541,6 +566,34 @@ TEST(EvalCli, JsonAndErrors) {
   EXPECT_EQ(j["samples"], 8);
   EXPECT_DOUBLE_EQ(j["threshold"].get<double>(), 0.25);  // the checkpoint's τ
   EXPECT_TRUE(j["baselines"].contains("name_match"));
+  // --scores: one line per sample with its statement, graph name, label and the decision at
+  // the checkpoint's τ; the counts agree with the report's confusion matrix.
+  const std::string scores = z.dir.file("scores.jsonl");
+  ASSERT_EQ(
+      run("eval ar --data " + z.dir.str() + " --ckpt " + ckpt + " --json --scores " + scores, &out),
+      0)
+      << out;
+  {
+    std::ifstream in(scores);
+    std::string line;
+    int lines = 0, tp = 0, fp = 0;
+    while (std::getline(in, line)) {
+      const json s = json::parse(line);
+      ++lines;
+      EXPECT_FALSE(s["text"].get<std::string>().empty());
+      EXPECT_TRUE(s.contains("graph"));
+      EXPECT_EQ(s["names"].size(), 1u);
+      EXPECT_EQ(s["decision"], s["score"].get<double>() >= 0.25 ? 1 : 0);
+      tp += s["decision"] == 1 && s["label"] == 1;
+      fp += s["decision"] == 1 && s["label"] == 0;
+    }
+    EXPECT_EQ(lines, 8);
+    EXPECT_EQ(tp, j["tp"].get<int>());
+    EXPECT_EQ(fp, j["fp"].get<int>());
+  }
+  EXPECT_EQ(
+      run("eval search --data " + z.dir.str() + " --ckpt " + ckpt + " --scores " + scores, &out),
+      1);
   ASSERT_EQ(run("eval search --data " + z.dir.str() + " --ckpt " + ckpt + " --json", &out), 0);
   j = json::parse(out);
   EXPECT_EQ(j["queries"], 4);

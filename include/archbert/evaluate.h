@@ -82,6 +82,12 @@ struct BinaryEvalReport {
   // score (for threshold tuning and checks).
   std::vector<int> labels;
   std::vector<double> scores, graph_blind_scores;
+  // Per sample, in file order (for eval_scores_to_jsonl): the sample as its dataset line
+  // (to_jsonl) and the graph indices it scores (AR one; ACD and BACD two). graph_names: index ->
+  // name of every graph scored (the Zoo's model names, AutoNet's graph names).
+  std::vector<std::string> sample_lines;
+  std::vector<std::vector<int64_t>> sample_graphs;
+  std::map<int64_t, std::string> graph_names;
   double seconds = 0;
 };
 
@@ -114,6 +120,11 @@ std::string eval_report_to_json(const BinaryEvalReport& report, int indent = 2);
 // JSON: recall@1, recall@5, recall@10, mrr, queries, models, data, split, file, seconds,
 // name_free {metrics}, graph_blind {metrics, name_free}, popularity {metrics, name_free}.
 std::string eval_report_to_json(const SearchEvalReport& report, int indent = 2);
+// JSON Lines, one object per sample in file order: the sample's own fields as in the dataset
+// file (graph or a/b, text, label, claims, ...) plus sample (its index), names (of its graphs),
+// score, decision (score >= threshold; BACD: every check passes), correct (decision == label)
+// and graph_blind_score.
+std::string eval_scores_to_jsonl(const BinaryEvalReport& report);
 // A readable table.
 std::string eval_report_to_text(const BinaryEvalReport& report);
 std::string eval_report_to_text(const SearchEvalReport& report);

@@ -318,7 +318,10 @@ BinaryEvalReport evaluate_ar(const LoadedModel& m, const std::string& dir, const
     r.graph_blind_changed += gb != g;
     name_match.push_back(
         text_names_architecture(samples[i].text, names[static_cast<size_t>(g)]) ? 1 : 0);
+    r.sample_graphs.push_back({g});
+    r.sample_lines.push_back(to_jsonl(samples[i]));
   }
+  for (const int64_t g : used) r.graph_names[g] = models[static_cast<size_t>(g)].name;
   const double tau = o.threshold.value_or(m.ar_threshold);
   r.model = binary_metrics_at(score, labels, tau);
   r.graph_blind = binary_metrics_at(blind_score, labels, tau);
@@ -392,7 +395,11 @@ BinaryEvalReport evaluate_acd(const LoadedModel& m, const std::string& dir, cons
   const PairContext c = embed_pairs(m, store, used, o);
 
   std::vector<double> score, blind_score, jaccard, uni;
+  const std::vector<ModelName> names = read_zoo_models(d, store.size());
+  for (const int64_t g : c.graphs.indices) r.graph_names[g] = names[static_cast<size_t>(g)].name;
   for (const AcdPair& p : pairs) {
+    r.sample_graphs.push_back({p.a, p.b});
+    r.sample_lines.push_back(to_jsonl(p));
     const int64_t ba = c.blind.at(p.a), bb = c.blind.at(p.b);
     score.push_back(dot(c.graphs[p.a], c.graphs[p.b]));
     blind_score.push_back(dot(c.graphs[ba], c.graphs[bb]));
@@ -438,7 +445,8 @@ BinaryEvalReport evaluate_bacd(const LoadedModel& m, const std::string& dir, con
     labels.push_back(quartets[i].label != 0);
     text_row.push_back(texts.add(quartets[i].text));
   }
-  const auto names = name_variants(read_zoo_models(d, store.size()));  // before the slow part
+  const std::vector<ModelName> models = read_zoo_models(d, store.size());  // before the slow part
+  const auto names = name_variants(models);
   const PairContext c = embed_pairs(m, store, used, o);
   embed_text_set(m, texts, o.text_batch, path);
 
@@ -454,6 +462,10 @@ BinaryEvalReport evaluate_bacd(const LoadedModel& m, const std::string& dir, con
   std::vector<int> jaccard_name;
   for (size_t i = 0; i < quartets.size(); ++i) {
     const BacdQuartet& q = quartets[i];
+    r.sample_graphs.push_back({q.a, q.b});
+    r.sample_lines.push_back(to_jsonl(q));
+    r.graph_names[q.a] = models[static_cast<size_t>(q.a)].name;
+    r.graph_names[q.b] = models[static_cast<size_t>(q.b)].name;
     const auto& t = texts.vectors[text_row[i]];
     const int64_t ba = c.blind.at(q.a), bb = c.blind.at(q.b);
     score.push_back(bacd_score(t, c.graphs[q.a], c.graphs[q.b]));
@@ -668,6 +680,32 @@ std::string eval_report_to_json(const BinaryEvalReport& r, int indent) {
     for (const auto& [kind, b] : r.by_fact) j["by_fact"][kind] = binary_json(b);
   }
   return j.dump(indent) + "\n";
+}
+
+std::string eval_scores_to_jsonl(const BinaryEvalReport& r) {
+  // BACD's score is the smallest margin of its three checks, positive when >= 0.
+  const double tau = r.task == "bacd" ? 0.0 : r.model.threshold;
+  std::string out;
+  for (size_t i = 0; i < r.scores.size(); ++i) {
+    json j = i < r.sample_lines.size() ? json::parse(r.sample_lines[i]) : json::object();
+    j["sample"] = i;
+    if (i < r.sample_graphs.size()) {
+      json names = json::array();
+      for (const int64_t g : r.sample_graphs[i]) {
+        const auto it = r.graph_names.find(g);
+        names.push_back(it == r.graph_names.end() ? std::string() : it->second);
+      }
+      j["names"] = names;
+    }
+    const bool decision = r.scores[i] >= tau;
+    j["label"] = r.labels[i];  // as read (AutoNet --claims: the fact's truth)
+    j["score"] = r.scores[i];
+    j["decision"] = decision ? 1 : 0;
+    j["correct"] = decision == (r.labels[i] != 0);
+    if (i < r.graph_blind_scores.size()) j["graph_blind_score"] = r.graph_blind_scores[i];
+    out += j.dump() + "\n";
+  }
+  return out;
 }
 
 std::string eval_report_to_json(const SearchEvalReport& r, int indent) {
