@@ -49,6 +49,9 @@ CommandRunner add_train_commands(CLI::App& app, const GlobalOptions& global) {
       ->check(CLI::Range(0.0, 1.0));
   pre->add_option("--clip", o->clip, "Gradient-norm clipping (0: off)");
   pre->add_option("--mam-weight", o->mam_weight, "alpha, the weight of L_MAM");
+  pre->add_option("--inventory-weight", o->inventory_weight,
+                  "Weight of the inventory term: J_g must tell which node ops the graph holds "
+                  "(0: off)");
   pre->add_option("--sim-loss", o->sim_loss,
                   "L_SIM: mse (paper eq. 3, (y - cos)^2) or bce (cross-entropy of "
                   "sigmoid((cos - 0.5) / T))")

@@ -215,6 +215,7 @@ TEST(Model, EveryParameterGetsAGradient) {
   ModelConfig c = tiny();
   c.gat_layers = 2;
   c.layers = 2;
+  c.inventory_head = true;
   ArchBertNet net(c);
   std::vector<ArchGraph> gs = {make_graph(4, 6), make_graph(5, 9), make_graph(6, 4)};
   auto batch = make_graph_batch({&gs[0], &gs[1], &gs[2]}, c);
@@ -226,7 +227,10 @@ TEST(Model, EveryParameterGetsAGradient) {
   auto tg = torch::tensor({0, 0, 1, 1, 2, 2}, torch::kLong);
   auto y = torch::tensor({1.f, 0.f, 1.f, 0.f, 1.f, 0.f});
   auto out = net->forward_pairs(batch, tb, tg);
-  auto loss = sim_loss(out.cosine, y) + 0.05 * mam_loss(out.mam_logits, targets, batch);
+  namespace F = torch::nn::functional;
+  auto jg = F::normalize(out.graphs.pooled, F::NormalizeFuncOptions().dim(1));
+  auto loss = sim_loss(out.cosine, y) + 0.05 * mam_loss(out.mam_logits, targets, batch) +
+              inventory_loss(net->inventory_head()(jg), op_presence({&gs[0], &gs[1], &gs[2]}));
   loss.backward();
   for (const auto& p : net->named_parameters()) {
     ASSERT_TRUE(p.value().grad().defined()) << p.key();
@@ -286,6 +290,30 @@ TEST(Losses, SimilarityLossesByHand) {
   const auto one = torch::tensor({1.0f});
   EXPECT_LT(sim_loss_bce(far, one, 0.1).item<double>(), 0.012);
   EXPECT_NEAR(sim_loss(far, one).item<double>(), 0.0025, 1e-6);
+}
+
+TEST(Losses, InventoryByHand) {
+  const ArchGraph a = make_graph(1, 4), b = make_graph(2, 1);
+  const auto p = op_presence({&a, &b});
+  ASSERT_EQ(p.size(0), 2);
+  ASSERT_EQ(p.size(1), ModelConfig::node_vocab());
+  for (int64_t g = 0; g < 2; ++g) {
+    const ArchGraph& graph = g == 0 ? a : b;
+    for (int64_t v = 0; v < ModelConfig::node_vocab(); ++v) {
+      bool has = false;
+      for (const Node& n : graph.nodes)
+        has = has || (static_cast<int64_t>(n.op) == v && n.op != Op::kInput && n.op != Op::kOutput);
+      EXPECT_EQ(p[g][v].item<float>(), has ? 1.0f : 0.0f) << g << " " << v;
+    }
+  }
+  EXPECT_EQ(p[0][static_cast<int64_t>(Op::kBatchNorm)].item<float>(), 1.0f);
+  EXPECT_EQ(p[0][static_cast<int64_t>(Op::kInput)].item<float>(), 0.0f);
+  // Mean binary cross-entropy of the logits: ln(1 + e^-2) (present, logit 2) and ln(1 + e^-1)
+  // (absent, logit -1) and ln 2 (present, logit 0).
+  const auto logits = torch::tensor({{2.0f, -1.0f, 0.0f}});
+  const auto present = torch::tensor({{1.0f, 0.0f, 1.0f}});
+  EXPECT_NEAR(inventory_loss(logits, present).item<double>(),
+              (std::log1p(std::exp(-2.0)) + std::log1p(std::exp(-1.0)) + std::log(2.0)) / 3, 1e-6);
 }
 
 TEST(Losses, ContrastiveLossByHand) {

@@ -48,6 +48,9 @@ struct ModelConfig {
   // the graph's (op, kernel) summary tokens carry, so text and graph name a kernel alike.
   bool use_text_kernels = false;
   int64_t value_frequencies = 32;  // sin/cos pairs of the value embedding (log10(1 + v))
+  // Inventory head (not in the paper; `train pretrain --inventory-weight`): a linear map from
+  // the L2-normalised J_g to one logit per node op, trained to say which ops the graph holds.
+  bool inventory_head = false;
 
   // Node-op vocabulary: every canonical op, then [PAD] and [MASK].
   static int64_t node_vocab();

@@ -244,6 +244,8 @@ class ArchBertNetImpl : public torch::nn::Module {
   // summary tokens, padded), graphs of similar size together; the result does not depend on it.
   void set_graph_token_budget(int64_t tokens) { graph_token_budget_ = tokens; }
   AqaHead& aqa_head() { return aqa_; }  // null module when aqa_answers == 0
+  // config.inventory_head: [d] -> [node_vocab] logits over the L2-normalised J_g; else null.
+  torch::nn::Linear& inventory_head() { return inventory_; }
 
  private:
   ModelConfig config_;
@@ -255,6 +257,7 @@ class ArchBertNetImpl : public torch::nn::Module {
   CrossEncoder cross_{nullptr};
   MamHead mam_{nullptr};
   AqaHead aqa_{nullptr};
+  torch::nn::Linear inventory_{nullptr};
   ValueEmbedding value_{nullptr};                               // use_summary || use_numbers
   torch::nn::Embedding summary_kind_{nullptr};                  // [kSummaryKinds, d]
   torch::nn::Embedding kernel_h_{nullptr}, kernel_w_{nullptr};  // [shape_buckets, d/2]
@@ -301,6 +304,16 @@ torch::Tensor contrastive_loss(const torch::Tensor& jt, const torch::Tensor& jg,
 // Returns 0 (with a graph) when nothing is masked.
 torch::Tensor mam_loss(const torch::Tensor& logits, const torch::Tensor& targets,
                        const GraphBatch& batch);
+
+// Which node ops each graph holds (input and output excluded): [G, node_vocab] float, 1 where
+// the graph has at least one node of that op. Read from the graphs, so MAM masking of a batch
+// does not change it.
+torch::Tensor op_presence(const std::vector<const ArchGraph*>& graphs);
+// The inventory term (not in the paper): mean binary cross-entropy of the inventory head's
+// logits [G, V] against op_presence [G, V]. It asks J_g itself, the vector every cosine reads,
+// to tell which layers a graph has: without it, layers that are one or a few nodes of a graph
+// (pooling, flatten, dilated convolutions) are not linearly readable from J_g.
+torch::Tensor inventory_loss(const torch::Tensor& logits, const torch::Tensor& presence);
 
 // MAM masking in place on batch.ops / batch.shape_hidden: per graph, 15% (at least one) of the
 // non-input/output nodes are chosen; of those 80% -> [MASK], 10% -> a random op, 10% unchanged;

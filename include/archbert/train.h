@@ -35,6 +35,8 @@ struct TrainOptions {
   double min_lr_ratio = 0.1;      // cosine decay ends at lr * min_lr_ratio
   double clip = 1.0;              // gradient-norm clipping (0: off)
   double mam_weight = 0.05;       // α
+  double inventory_weight = 0;    // weight of the inventory term (0: off; ModelConfig::
+                                  // inventory_head, inventory_loss in model_torch.h)
   std::string sim_loss = "mse";   // "mse": paper eq. 3; "bce": sim_loss_bce (model_torch.h)
   double sim_temperature = 0.1;   // "bce": logit = (cos - 0.5) / temperature
   double acd_weight = 0.0;        // weight of the Zoo ACD term (0: off)

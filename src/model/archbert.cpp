@@ -27,6 +27,8 @@ ArchBertNetImpl::ArchBertNetImpl(const ModelConfig& c) : config_(c) {
   cross_ = register_module("cross", CrossEncoder(c));
   mam_ = register_module("mam", MamHead(c));
   if (c.aqa_answers > 0) aqa_ = register_module("aqa", AqaHead(c));
+  if (c.inventory_head)
+    inventory_ = register_module("inventory", torch::nn::Linear(c.d_model, c.node_vocab()));
   if (c.use_summary || c.use_numbers) value_ = register_module("value", ValueEmbedding(c));
   if (c.use_summary) {
     summary_kind_ = register_module("summary_kind", torch::nn::Embedding(kSummaryKinds, c.d_model));

@@ -54,6 +54,21 @@ torch::Tensor mam_loss(const torch::Tensor& logits, const torch::Tensor& targets
       flat, padded, torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
 }
 
+torch::Tensor op_presence(const std::vector<const ArchGraph*>& graphs) {
+  const int64_t v = ModelConfig::node_vocab();
+  auto out = torch::zeros({static_cast<int64_t>(graphs.size()), v});
+  auto acc = out.accessor<float, 2>();
+  for (size_t g = 0; g < graphs.size(); ++g)
+    for (const Node& n : graphs[g]->nodes)
+      if (n.op != Op::kInput && n.op != Op::kOutput)
+        acc[static_cast<int64_t>(g)][static_cast<int64_t>(n.op)] = 1.0f;
+  return out;
+}
+
+torch::Tensor inventory_loss(const torch::Tensor& logits, const torch::Tensor& presence) {
+  return torch::nn::functional::binary_cross_entropy_with_logits(logits, presence);
+}
+
 torch::Tensor mask_nodes(GraphBatch& b, at::Generator& gen, double rate) {
   auto targets = torch::full({b.total_nodes}, -100, torch::kLong);
   auto is_io = b.is_io.contiguous();

@@ -385,6 +385,8 @@ TrainReport train_pretrain(const TrainOptions& o) {
     throw Error(ErrorKind::kUsage, "--sim-loss must be mse or bce, not '" + o.sim_loss + "'");
   if (!(o.sim_temperature > 0))
     throw Error(ErrorKind::kUsage, "--sim-temperature must be positive");
+  if (o.inventory_weight < 0)
+    throw Error(ErrorKind::kUsage, "--inventory-weight must not be negative");
   if (o.graph_only && !(o.acd_weight > 0))
     throw Error(ErrorKind::kUsage, "--graph-only learns from the ACD term: give --acd-weight");
   if (o.contrastive_graphs > 0 && !(o.contrastive_weight > 0))
@@ -453,6 +455,7 @@ TrainReport train_pretrain(const TrainOptions& o) {
     config.use_summary = config.use_summary && o.use_summary;
     config.use_numbers = config.use_numbers && o.use_numbers;
     config.use_text_kernels = config.use_text_kernels || o.text_kernels;
+    config.inventory_head = config.inventory_head || o.inventory_weight > 0;
     config.validate(o.config_path.empty() ? "preset " + o.preset : o.config_path);
     torch::manual_seed(o.seed);
     net = ArchBertNet(config);
@@ -473,6 +476,11 @@ TrainReport train_pretrain(const TrainOptions& o) {
     meta.tokenizer_json = tok.to_json();
   }
   const ModelConfig& config = net->config();
+  if (o.inventory_weight > 0 && !config.inventory_head)
+    throw Error(ErrorKind::kUsage,
+                o.resume +
+                    ": the checkpoint has no inventory head; --inventory-weight needs a "
+                    "run started with it");
 
   // Token ids of every distinct text (paraphrases are re-encoded per step).
   d.ids.resize(d.texts.size());
@@ -526,7 +534,7 @@ TrainReport train_pretrain(const TrainOptions& o) {
   net->train();
   auto window_start = Clock::now();
   int64_t window_samples = 0, window_steps = 0;
-  double loss_avg = 0, sim_avg = 0, mam_avg = 0, acd_avg = 0;
+  double loss_avg = 0, sim_avg = 0, mam_avg = 0, acd_avg = 0, inv_avg = 0;
   const double run_start_step = static_cast<double>(step);
   const auto run_start = Clock::now();
 
@@ -598,10 +606,16 @@ TrainReport train_pretrain(const TrainOptions& o) {
                    : o.sim_loss == "bce" ? sim_loss_bce(out.cosine, y, o.sim_temperature)
                                          : sim_loss(out.cosine, y);
       auto loss = l_sim;
-      torch::Tensor l_mam, l_acd;
+      torch::Tensor l_mam, l_acd, l_inv;
       if (o.use_mam) {
         l_mam = mam_loss(out.mam_logits, targets, gb);
         loss = loss + o.mam_weight * l_mam;
+      }
+      if (o.inventory_weight > 0) {
+        namespace F = torch::nn::functional;
+        auto jg = F::normalize(out.graphs.pooled, F::NormalizeFuncOptions().dim(1));  // [G, d]
+        l_inv = inventory_loss(net->inventory_head()(jg), op_presence(ptrs));
+        loss = loss + o.inventory_weight * l_inv;
       }
       if (o.acd_weight > 0) {
         // In-batch ACD: every pair of units whose graphs form a Zoo training pair; positives and
@@ -674,6 +688,7 @@ TrainReport train_pretrain(const TrainOptions& o) {
       sim_avg = k * sim_avg + (1 - k) * l_sim.item<double>();
       if (l_mam.defined()) mam_avg = k * mam_avg + (1 - k) * l_mam.item<double>();
       if (l_acd.defined()) acd_avg = k * acd_avg + (1 - k) * l_acd.item<double>();
+      if (l_inv.defined()) inv_avg = k * inv_avg + (1 - k) * l_inv.item<double>();
       // Throughput in descriptions; a --graph-only run has none, so it counts graphs.
       window_samples += static_cast<int64_t>(o.graph_only ? ptrs.size() : labels.size());
       report.samples += static_cast<int64_t>(labels.size());
@@ -685,12 +700,14 @@ TrainReport train_pretrain(const TrainOptions& o) {
         const int width = 20, filled = static_cast<int>(width * step / std::max<int64_t>(1, total));
         std::string bar(filled, '#');
         bar.resize(width, '.');
+        char inv[32] = "";
+        if (l_inv.defined()) std::snprintf(inv, sizeof inv, " inv %.4f", inv_avg);
         std::fprintf(stderr,
-                     "%sepoch %d/%d step %lld/%lld [%s] loss %.4f (sim %.4f mam %.3f acd %.4f) "
+                     "%sepoch %d/%d step %lld/%lld [%s] loss %.4f (sim %.4f mam %.3f acd %.4f%s) "
                      "%.1f %s/s lr %.2e ETA %s%s",
                      tty ? "\r" : "", epoch + 1, o.epochs, static_cast<long long>(step),
                      static_cast<long long>(total), bar.c_str(), loss_avg, sim_avg, mam_avg,
-                     acd_avg, rate, o.graph_only ? "graphs" : "samples", lr,
+                     acd_avg, inv, rate, o.graph_only ? "graphs" : "samples", lr,
                      format_eta(per_step * (total - step)).c_str(), tty ? "\033[K" : "\n");
         std::fflush(stderr);
         if (!tty || step % 50 == 0) {
