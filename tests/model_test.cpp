@@ -227,10 +227,9 @@ TEST(Model, EveryParameterGetsAGradient) {
   auto tg = torch::tensor({0, 0, 1, 1, 2, 2}, torch::kLong);
   auto y = torch::tensor({1.f, 0.f, 1.f, 0.f, 1.f, 0.f});
   auto out = net->forward_pairs(batch, tb, tg);
-  namespace F = torch::nn::functional;
-  auto jg = F::normalize(out.graphs.pooled, F::NormalizeFuncOptions().dim(1));
   auto loss = sim_loss(out.cosine, y) + 0.05 * mam_loss(out.mam_logits, targets, batch) +
-              inventory_loss(net->inventory_head()(jg), op_presence({&gs[0], &gs[1], &gs[2]}));
+              inventory_loss(net->inventory_logits(out.graphs.pooled),
+                             op_presence({&gs[0], &gs[1], &gs[2]}));
   loss.backward();
   for (const auto& p : net->named_parameters()) {
     ASSERT_TRUE(p.value().grad().defined()) << p.key();

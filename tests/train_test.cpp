@@ -343,9 +343,8 @@ double inventory_loss_of(const std::string& ckpt, const std::string& data_dir) {
   const std::vector<ArchGraph> graphs = read_graph_store(data_dir + "/graphs.bin");
   std::vector<const ArchGraph*> ptrs;
   for (const ArchGraph& g : graphs) ptrs.push_back(&g);
-  namespace F = torch::nn::functional;
-  auto jg = F::normalize(net->pooled_graphs(ptrs, 8), F::NormalizeFuncOptions().dim(1));
-  return inventory_loss(net->inventory_head()(jg), op_presence(ptrs)).item<double>();
+  return inventory_loss(net->inventory_logits(net->pooled_graphs(ptrs, 8)), op_presence(ptrs))
+      .item<double>();
 }
 
 TEST_F(TrainTest, InventoryTermTeachesJgTheGraphsOps) {

@@ -244,8 +244,9 @@ class ArchBertNetImpl : public torch::nn::Module {
   // summary tokens, padded), graphs of similar size together; the result does not depend on it.
   void set_graph_token_budget(int64_t tokens) { graph_token_budget_ = tokens; }
   AqaHead& aqa_head() { return aqa_; }  // null module when aqa_answers == 0
-  // config.inventory_head: [d] -> [node_vocab] logits over the L2-normalised J_g; else null.
-  torch::nn::Linear& inventory_head() { return inventory_; }
+  // config.inventory_head: the inventory head's logits over the L2-normalised J_g,
+  // jg [G, d] -> [G, node_vocab]. Error(kUsage) when the network has no inventory head.
+  torch::Tensor inventory_logits(const torch::Tensor& jg);
 
  private:
   ModelConfig config_;

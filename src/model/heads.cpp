@@ -2,6 +2,8 @@
 
 #include "archbert/model_torch.h"
 
+#include "archbert/error.h"
+
 namespace archbert {
 
 MamHeadImpl::MamHeadImpl(const ModelConfig& c) {
@@ -63,6 +65,12 @@ torch::Tensor op_presence(const std::vector<const ArchGraph*>& graphs) {
       if (n.op != Op::kInput && n.op != Op::kOutput)
         acc[static_cast<int64_t>(g)][static_cast<int64_t>(n.op)] = 1.0f;
   return out;
+}
+
+torch::Tensor ArchBertNetImpl::inventory_logits(const torch::Tensor& jg) {
+  if (!inventory_) throw Error(ErrorKind::kUsage, "this network has no inventory head");
+  namespace F = torch::nn::functional;
+  return inventory_(F::normalize(jg, F::NormalizeFuncOptions().dim(1)));  // [G, node_vocab]
 }
 
 torch::Tensor inventory_loss(const torch::Tensor& logits, const torch::Tensor& presence) {

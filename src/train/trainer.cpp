@@ -612,9 +612,7 @@ TrainReport train_pretrain(const TrainOptions& o) {
         loss = loss + o.mam_weight * l_mam;
       }
       if (o.inventory_weight > 0) {
-        namespace F = torch::nn::functional;
-        auto jg = F::normalize(out.graphs.pooled, F::NormalizeFuncOptions().dim(1));  // [G, d]
-        l_inv = inventory_loss(net->inventory_head()(jg), op_presence(ptrs));
+        l_inv = inventory_loss(net->inventory_logits(out.graphs.pooled), op_presence(ptrs));
         loss = loss + o.inventory_weight * l_inv;
       }
       if (o.acd_weight > 0) {
