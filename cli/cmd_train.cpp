@@ -96,6 +96,9 @@ CommandRunner add_train_commands(CLI::App& app, const GlobalOptions& global) {
   pre->add_flag("--text-kernels", o->text_kernels,
                 "Kernel sizes written HxW in text get the kernel embedding of the graph's "
                 "(op, kernel) summary tokens");
+  pre->add_flag("--balanced-summary", o->balanced_summary,
+                "Summary tokens sum what they count and how many at equal scale (not the "
+                "paper's; docs/model.md)");
   pre->add_flag("--graph-only", o->graph_only,
                 "Uni-modal ACD baseline: train the graph side on the ACD term (and MAM) alone, "
                 "no descriptions");

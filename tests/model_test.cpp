@@ -479,6 +479,49 @@ TEST(Summary, ValueEmbeddingSeparatesNearbyCounts) {
   EXPECT_LT(dist(3, 4), dist(3, 5));
 }
 
+// Graphs input -> one pooling node -> output that differ only in the pooling op: their
+// summary tokens differ only in what the op-count and kernel-count tokens count.
+TEST(Summary, BalancedTokensKeepWhichOpTheyCount) {
+  auto pool_graph = [](Op op) {
+    GraphBuilder b("pool");
+    const int in = b.add(Op::kInput, "x");
+    Node n;
+    n.op = op;
+    n.kernel = Kernel2{2, 2};
+    const int p = b.add(n);
+    b.connect(in, p);
+    const int o = b.add(Op::kOutput, "y");
+    b.connect(p, o);
+    return b.finish("pool", "json", 0, false);
+  };
+  const ArchGraph gmax = pool_graph(Op::kMaxPool), gavg = pool_graph(Op::kAvgPool);
+  // Relative distance between the two graphs' summary-token means. Without the cross encoder
+  // J_g = (node mean + summary mean) / 2, so the summary mean is 2 J_g - node mean.
+  auto summary_gap = [&](bool balanced) {
+    torch::manual_seed(11);
+    ModelConfig c = tiny();
+    c.use_cross = false;
+    c.balanced_summary = balanced;
+    ArchBertNet net(c);
+    net->eval();
+    torch::NoGradGuard ng;
+    auto summary_mean = [&](const ArchGraph& g) {
+      auto b = make_graph_batch({&g}, c);
+      auto e = net->encode_graphs(b);
+      auto m = b.pad_mask.unsqueeze(-1).to(torch::kFloat);
+      auto nodes = (e.node_states * m).sum(1) / m.sum(1);
+      return (2 * e.pooled - nodes)[0];  // [d]
+    };
+    auto a = summary_mean(gmax), v = summary_mean(gavg);
+    return ((a - v).norm() / a.norm()).item<float>();
+  };
+  const float plain = summary_gap(false), balanced = summary_gap(true);
+  // Plain: the value embedding (the same count 1 in both) drowns the op rows.
+  EXPECT_LT(plain, 0.15f);
+  EXPECT_GT(balanced, 3 * plain) << plain << " " << balanced;  // 0.036 and 0.45 here
+  EXPECT_GT(balanced, 0.3f);
+}
+
 TEST(Summary, GraphTokenBudgetDoesNotChangeEmbeddings) {
   for (bool summary : {true, false}) {
     torch::manual_seed(6);
@@ -598,6 +641,12 @@ TEST(ModelConfig, ConfigsWrittenBeforeSummaryTokensLoadWithout) {
   auto fresh = ModelConfig::from_json(R"({"preset":"small"})");
   EXPECT_TRUE(fresh.use_summary);
   EXPECT_TRUE(fresh.use_numbers);
+  EXPECT_FALSE(fresh.balanced_summary);
+  auto balanced = tiny();
+  balanced.balanced_summary = true;
+  EXPECT_TRUE(ModelConfig::from_json(balanced.to_json()).balanced_summary);
+  balanced.use_summary = false;
+  EXPECT_THROW(balanced.validate("test"), Error);
 }
 
 TEST(Model, AblationsRun) {

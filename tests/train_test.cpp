@@ -383,6 +383,27 @@ TEST_F(TrainTest, InventoryTermTeachesJgTheGraphsOps) {
   expect_usage_error(o, "--inventory-weight");
 }
 
+TEST_F(TrainTest, BalancedSummaryIsStoredAndCannotBeAddedOnResume) {
+  TempDir out;
+  TrainOptions o = options(out / "balanced.ckpt");
+  o.balanced_summary = true;
+  o.max_steps = 2;
+  EXPECT_TRUE(std::isfinite(train_pretrain(o).last_loss));
+  EXPECT_TRUE(load_checkpoint(out / "balanced.ckpt", nullptr)->config().balanced_summary);
+  o.out = out / "plain.ckpt";
+  o.balanced_summary = false;
+  train_pretrain(o);
+  EXPECT_FALSE(load_checkpoint(out / "plain.ckpt", nullptr)->config().balanced_summary);
+  o.out = out / "resumed.ckpt";
+  o.resume = out / "plain.ckpt";
+  o.balanced_summary = true;
+  o.max_steps = 3;
+  expect_usage_error(o, "not balanced");
+  o.resume.clear();
+  o.use_summary = false;
+  expect_usage_error(o, "--no-summary");
+}
+
 TEST_F(TrainTest, BadSimilarityLossOptionsAreRefused) {
   TempDir out;
   TrainOptions o = options(out / "bad.ckpt");

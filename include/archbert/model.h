@@ -39,6 +39,12 @@ struct ModelConfig {
   // graph, also when the node cap applies. J_g is the mean of the node-token mean and the
   // summary-token mean.
   bool use_summary = true;
+  // Balanced summary tokens (not in the paper; `train pretrain --balanced-summary`): a summary
+  // token's identity (kind + op + kernel embeddings) and its value embedding are each brought to
+  // unit RMS before they are summed. Without it the value embedding dominates: in the shipped
+  // checkpoint it has norm ~6.5 against ~0.4 for an op row, and op-count tokens of different ops
+  // with the same count have cosine 0.997 after the summary norm. Configs without the key: false.
+  bool balanced_summary = false;
   // Number values in text (--no-numbers): a number's pieces ("6 , 6 ##0 ##1 , ...") get the
   // value embedding of the number they spell, the same embedding that carries the summary
   // tokens' counts.

@@ -51,13 +51,14 @@ struct TrainOptions {
   int val_texts = 4000;  // validation descriptions per source (0: all)
   int save_every = 200;  // steps between checkpoints (and after every epoch)
   uint64_t seed = 0;
-  bool use_mam = true;        // --no-mam
-  bool use_shape = true;      // --no-shape
-  bool use_edges = true;      // --no-edges
-  bool use_cross = true;      // --no-cross
-  bool use_summary = true;    // --no-summary
-  bool use_numbers = true;    // --no-numbers
-  bool text_kernels = false;  // --text-kernels: ModelConfig::use_text_kernels
+  bool use_mam = true;            // --no-mam
+  bool use_shape = true;          // --no-shape
+  bool use_edges = true;          // --no-edges
+  bool use_cross = true;          // --no-cross
+  bool use_summary = true;        // --no-summary
+  bool use_numbers = true;        // --no-numbers
+  bool text_kernels = false;      // --text-kernels: ModelConfig::use_text_kernels
+  bool balanced_summary = false;  // --balanced-summary: ModelConfig::balanced_summary
   // --graph-only: the uni-modal ACD baseline (paper §5.1). No descriptions are read into the
   // loss: the graph encoder learns from the Zoo ACD term (and MAM) alone. Needs --acd-weight.
   bool graph_only = false;

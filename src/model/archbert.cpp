@@ -85,13 +85,23 @@ ArchBertNetImpl::TextNumbers ArchBertNetImpl::text_numbers(const torch::Tensor& 
 
 torch::Tensor ArchBertNetImpl::summary_tokens(const GraphBatch& g) {
   auto& ops = node_emb_->op_table();
-  auto x = summary_kind_(g.summary_kind) + value_(g.summary_value);  // [S, d]
   auto has_op = g.summary_kind.le(static_cast<int64_t>(kKernelCount)).unsqueeze(1);
-  x = x + torch::where(has_op, ops(g.summary_op), torch::zeros_like(x));
+  auto is_kernel = g.summary_kind.eq(static_cast<int64_t>(kKernelCount)).unsqueeze(1);
   auto kernel = torch::cat(
       {kernel_h_(g.summary_kernel.select(1, 0)), kernel_w_(g.summary_kernel.select(1, 1))},
-      1);  // [S, d]
-  auto is_kernel = g.summary_kind.eq(static_cast<int64_t>(kKernelCount)).unsqueeze(1);
+      1);                                // [S, d]
+  auto value = value_(g.summary_value);  // [S, d]: how many
+  if (config_.balanced_summary) {
+    // What the token counts and how many, each at unit RMS (no learned gain) before the sum, so
+    // that neither drowns the other.
+    auto id = summary_kind_(g.summary_kind);  // [S, d]
+    id = id + torch::where(has_op, ops(g.summary_op), torch::zeros_like(id));
+    id = id + torch::where(is_kernel, kernel, torch::zeros_like(id));
+    const std::vector<int64_t> dim{config_.d_model};
+    return summary_norm_(torch::layer_norm(id, dim) + torch::layer_norm(value, dim));  // [S, d]
+  }
+  auto x = summary_kind_(g.summary_kind) + value;  // [S, d]
+  x = x + torch::where(has_op, ops(g.summary_op), torch::zeros_like(x));
   x = x + torch::where(is_kernel, kernel, torch::zeros_like(x));
   return summary_norm_(x);  // [S, d]
 }

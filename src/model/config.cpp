@@ -78,15 +78,15 @@ ModelConfig ModelConfig::from_json(const std::string& json_text, const std::stri
   } catch (const Error& e) {
     throw_bad_input(source, e.what());
   }
-  static const char* kKeys[] = {"preset",        "d_model",           "heads",
-                                "layers",        "gat_layers",        "gat_heads",
-                                "ffn_dim",       "text_vocab",        "text_pad_id",
-                                "max_text_len",  "max_graph_nodes",   "shape_buckets",
-                                "shape_exact",   "shape_max_dim",     "aqa_answers",
-                                "dropout",       "use_shape",         "use_edges",
-                                "use_cross",     "node_vocab",        "use_summary",
-                                "use_numbers",   "value_frequencies", "use_text_kernels",
-                                "inventory_head"};
+  static const char* kKeys[] = {"preset",         "d_model",           "heads",
+                                "layers",         "gat_layers",        "gat_heads",
+                                "ffn_dim",        "text_vocab",        "text_pad_id",
+                                "max_text_len",   "max_graph_nodes",   "shape_buckets",
+                                "shape_exact",    "shape_max_dim",     "aqa_answers",
+                                "dropout",        "use_shape",         "use_edges",
+                                "use_cross",      "node_vocab",        "use_summary",
+                                "use_numbers",    "value_frequencies", "use_text_kernels",
+                                "inventory_head", "balanced_summary"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (std::find_if(std::begin(kKeys), std::end(kKeys),
                      [&](const char* k) { return it.key() == k; }) == std::end(kKeys)) {
@@ -119,6 +119,7 @@ ModelConfig ModelConfig::from_json(const std::string& json_text, const std::stri
   read_key(j, "use_numbers", c.use_numbers, source);
   read_key(j, "use_text_kernels", c.use_text_kernels, source);
   read_key(j, "inventory_head", c.inventory_head, source);
+  read_key(j, "balanced_summary", c.balanced_summary, source);
   read_key(j, "value_frequencies", c.value_frequencies, source);
   // node_vocab is informational (written by to_json); a checkpoint made with another op
   // vocabulary cannot be used.
@@ -160,6 +161,7 @@ std::string ModelConfig::to_json(int indent) const {
   j["use_numbers"] = use_numbers;
   j["use_text_kernels"] = use_text_kernels;
   j["inventory_head"] = inventory_head;
+  j["balanced_summary"] = balanced_summary;
   j["value_frequencies"] = value_frequencies;
   j["node_vocab"] = node_vocab();
   return j.dump(indent);
@@ -186,6 +188,7 @@ void ModelConfig::validate(const std::string& source) const {
   if (!(dropout >= 0.0 && dropout < 1.0)) fail("dropout must be in [0, 1)");
   if (use_text_kernels && !(use_summary && use_numbers))
     fail("use_text_kernels needs use_summary and use_numbers");
+  if (balanced_summary && !use_summary) fail("balanced_summary needs use_summary");
 }
 
 int64_t shape_bucket(int64_t value, const ModelConfig& c) {
