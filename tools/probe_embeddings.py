@@ -6,10 +6,13 @@
 
 Generates `--count` AutoNet networks (validation split, `--seed`) as ONNX files, embeds each
 with `archbert embed --json` and reads its op counts with `archbert graph --json --stats`, then
-fits, for each op, a logistic regression from the L2-normalised J_g to "the graph has this op"
-(5-fold cross-validation, L2 penalty 1e-3) and prints its held-out accuracy beside the
-majority-class rate. An op whose probe is no better than the majority class is one that J_g does
-not keep. Needs numpy (Debian's python3-numpy, a dependency of python3-torch).
+fits, for each op, two linear probes from the L2-normalised J_g to "the graph has this op" and
+prints their held-out accuracy (5-fold cross-validation) beside the majority-class rate: a
+logistic regression on the raw coordinates (gradient descent, L2 penalty 1e-3) and a ridge
+classifier on standardised coordinates (closed form, lambda 10), which also finds directions of
+small variance. An op that no probe reads better than the majority class is one that J_g does
+not keep. Embeddings are cached in the work directory per checkpoint (path, size and mtime).
+Needs numpy (Debian's python3-numpy, a dependency of python3-torch).
 """
 
 import argparse
@@ -17,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import zlib
 
 try:
     import numpy as np
@@ -50,6 +54,22 @@ def probe(x, y, rng, folds=5, steps=3000, rate=2.0, l2=1e-3):
     return correct / len(y)
 
 
+def ridge_probe(x, y, rng, folds=5, lam=10.0):
+    idx = rng.permutation(len(y))
+    parts = np.array_split(idx, folds)
+    correct = 0
+    for k in range(folds):
+        test = parts[k]
+        train = np.concatenate([parts[j] for j in range(folds) if j != k])
+        mu, sd = x[train].mean(0), x[train].std(0) + 1e-9
+        z = (x[train] - mu) / sd
+        t = 2 * y[train] - 1
+        w = np.linalg.solve(z.T @ z + lam * np.eye(z.shape[1]), z.T @ (t - t.mean()))
+        pred = ((x[test] - mu) / sd) @ w + t.mean() > 0
+        correct += int(np.sum(pred == (y[test] > 0.5)))
+    return correct / len(y)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("--archbert", default="build/archbert")
@@ -67,23 +87,39 @@ def main():
         run([a.archbert, "data", "autonet", "--split", "val", "--count", str(a.count), "--seed",
              str(a.seed), "--out", data, "--onnx"])
     ckpt = ["--ckpt", a.ckpt] if a.ckpt else []
-    xs, ops = [], []
-    for name in sorted(os.listdir(onnx_dir)):
-        if not name.endswith(".onnx"):
-            continue
-        path = os.path.join(onnx_dir, name)
-        xs.append(json.loads(run([a.archbert, "embed", path, "--json"] + ckpt))["embedding"])
-        ops.append(json.loads(run([a.archbert, "graph", path, "--json", "--stats"])).get("ops", {}))
+    # The cache key names the checkpoint file (the shipped one when --ckpt is not given).
+    source = a.ckpt or os.environ.get("ARCHBERT_CHECKPOINT", "models/small/archbert-small.ckpt")
+    st = os.stat(source) if os.path.exists(source) else None
+    key = f"{os.path.abspath(source)}:{st.st_size}:{st.st_mtime_ns}" if st else ""
+    cache = os.path.join(data, "embeddings-%08x.json" % (zlib.crc32(key.encode()) & 0xFFFFFFFF))
+    if key and os.path.exists(cache):
+        with open(cache) as f:
+            cached = json.load(f)
+        xs, ops = cached["embeddings"], cached["ops"]
+    else:
+        xs, ops = [], []
+        for name in sorted(os.listdir(onnx_dir)):
+            if not name.endswith(".onnx"):
+                continue
+            path = os.path.join(onnx_dir, name)
+            xs.append(json.loads(run([a.archbert, "embed", path, "--json"] + ckpt))["embedding"])
+            ops.append(
+                json.loads(run([a.archbert, "graph", path, "--json", "--stats"])).get("ops", {}))
+        with open(cache + ".tmp", "w") as f:
+            json.dump({"key": key, "embeddings": xs, "ops": ops}, f)
+        os.replace(cache + ".tmp", cache)
     x = np.array(xs, dtype=np.float64)
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     rng = np.random.default_rng(0)
     print(f"{len(xs)} AutoNet networks (seed {a.seed}), J_g of {a.ckpt or 'the shipped checkpoint'}")
-    print("| op | graphs with it | majority class | probe accuracy (5-fold) |")
-    print("|---|---:|---:|---:|")
+    print("| op | graphs with it | majority class | logistic probe | ridge probe |")
+    print("|---|---:|---:|---:|---:|")
     for op in [o for o in a.ops.split(",") if o]:
         y = np.array([1.0 if s.get(op, 0) > 0 else 0.0 for s in ops])
         share = y.mean()
-        print(f"| {op} | {share:.3f} | {max(share, 1 - share):.3f} | {probe(x, y, rng):.3f} |")
+        logistic = probe(x, y, rng)
+        ridge = ridge_probe(x, y, np.random.default_rng(0))
+        print(f"| {op} | {share:.3f} | {max(share, 1 - share):.3f} | {logistic:.3f} | {ridge:.3f} |")
 
 
 if __name__ == "__main__":
