@@ -37,37 +37,41 @@ def run(cmd):
     return r.stdout
 
 
-def probe(x, y, rng, folds=5, steps=3000, rate=2.0, l2=1e-3):
-    idx = rng.permutation(len(y))
-    parts = np.array_split(idx, folds)
+def cross_validate(x, y, rng, fit, folds=5):
+    """Held-out accuracy over `folds` folds of a rng permutation; fit(x, y) -> predict(x)."""
+    parts = np.array_split(rng.permutation(len(y)), folds)
     correct = 0
     for k in range(folds):
         test = parts[k]
         train = np.concatenate([parts[j] for j in range(folds) if j != k])
-        a = np.c_[x[train], np.ones(len(train))]
-        w = np.zeros(a.shape[1])
-        for _ in range(steps):
-            p = 1 / (1 + np.exp(-a @ w))
-            w -= rate * (a.T @ (p - y[train]) / len(train) + l2 * w)
-        b = np.c_[x[test], np.ones(len(test))]
-        correct += int(np.sum(((b @ w) > 0) == (y[test] > 0.5)))
+        predict = fit(x[train], y[train])
+        correct += int(np.sum(predict(x[test]) == (y[test] > 0.5)))
     return correct / len(y)
 
 
-def ridge_probe(x, y, rng, folds=5, lam=10.0):
-    idx = rng.permutation(len(y))
-    parts = np.array_split(idx, folds)
-    correct = 0
-    for k in range(folds):
-        test = parts[k]
-        train = np.concatenate([parts[j] for j in range(folds) if j != k])
-        mu, sd = x[train].mean(0), x[train].std(0) + 1e-9
-        z = (x[train] - mu) / sd
-        t = 2 * y[train] - 1
-        w = np.linalg.solve(z.T @ z + lam * np.eye(z.shape[1]), z.T @ (t - t.mean()))
-        pred = ((x[test] - mu) / sd) @ w + t.mean() > 0
-        correct += int(np.sum(pred == (y[test] > 0.5)))
-    return correct / len(y)
+def fit_logistic(x, y, steps=3000, rate=2.0, l2=1e-3):
+    a = np.c_[x, np.ones(len(x))]
+    w = np.zeros(a.shape[1])
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-a @ w))
+        w -= rate * (a.T @ (p - y) / len(x) + l2 * w)
+    return lambda b: np.c_[b, np.ones(len(b))] @ w > 0
+
+
+def fit_ridge(x, y, lam=10.0):
+    mu, sd = x.mean(0), x.std(0) + 1e-9
+    z = (x - mu) / sd
+    t = 2 * y - 1
+    w = np.linalg.solve(z.T @ z + lam * np.eye(z.shape[1]), z.T @ (t - t.mean()))
+    return lambda b: ((b - mu) / sd) @ w + t.mean() > 0
+
+
+def probe(x, y, rng):
+    return cross_validate(x, y, rng, fit_logistic)
+
+
+def ridge_probe(x, y, rng):
+    return cross_validate(x, y, rng, fit_ridge)
 
 
 def main():
