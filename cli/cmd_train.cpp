@@ -99,6 +99,9 @@ CommandRunner add_train_commands(CLI::App& app, const GlobalOptions& global) {
   pre->add_flag("--balanced-summary", o->balanced_summary,
                 "Summary tokens sum what they count and how many at equal scale (not the "
                 "paper's; docs/model.md)");
+  pre->add_flag("--balanced-numbers", o->balanced_numbers,
+                "Number pieces in text sum where they stand and the value they spell at equal "
+                "scale (not the paper's; docs/model.md)");
   pre->add_flag("--graph-only", o->graph_only,
                 "Uni-modal ACD baseline: train the graph side on the ACD term (and MAM) alone, "
                 "no descriptions");

@@ -383,25 +383,39 @@ TEST_F(TrainTest, InventoryTermTeachesJgTheGraphsOps) {
   expect_usage_error(o, "--inventory-weight");
 }
 
-TEST_F(TrainTest, BalancedSummaryIsStoredAndCannotBeAddedOnResume) {
-  TempDir out;
-  TrainOptions o = options(out / "balanced.ckpt");
-  o.balanced_summary = true;
-  o.max_steps = 2;
-  EXPECT_TRUE(std::isfinite(train_pretrain(o).last_loss));
-  EXPECT_TRUE(load_checkpoint(out / "balanced.ckpt", nullptr)->config().balanced_summary);
-  o.out = out / "plain.ckpt";
-  o.balanced_summary = false;
-  train_pretrain(o);
-  EXPECT_FALSE(load_checkpoint(out / "plain.ckpt", nullptr)->config().balanced_summary);
-  o.out = out / "resumed.ckpt";
-  o.resume = out / "plain.ckpt";
-  o.balanced_summary = true;
-  o.max_steps = 3;
-  expect_usage_error(o, "not balanced");
-  o.resume.clear();
-  o.use_summary = false;
-  expect_usage_error(o, "--no-summary");
+// --balanced-summary and --balanced-numbers: stored in the config, refused on resume of a
+// checkpoint trained without them, and refused without the tokens they change.
+TEST_F(TrainTest, BalancedTokensAreStoredAndCannotBeAddedOnResume) {
+  struct Case {
+    bool TrainOptions::*flag;
+    bool ModelConfig::*key;
+    bool TrainOptions::*needs;
+    const char* without;
+  };
+  for (const Case& k : {Case{&TrainOptions::balanced_summary, &ModelConfig::balanced_summary,
+                             &TrainOptions::use_summary, "--no-summary"},
+                        Case{&TrainOptions::balanced_numbers, &ModelConfig::balanced_numbers,
+                             &TrainOptions::use_numbers, "--no-numbers"}}) {
+    SCOPED_TRACE(k.without);
+    TempDir out;
+    TrainOptions o = options(out / "balanced.ckpt");
+    o.*k.flag = true;
+    o.max_steps = 2;
+    EXPECT_TRUE(std::isfinite(train_pretrain(o).last_loss));
+    EXPECT_TRUE(load_checkpoint(out / "balanced.ckpt", nullptr)->config().*k.key);
+    o.out = out / "plain.ckpt";
+    o.*k.flag = false;
+    train_pretrain(o);
+    EXPECT_FALSE(load_checkpoint(out / "plain.ckpt", nullptr)->config().*k.key);
+    o.out = out / "resumed.ckpt";
+    o.resume = out / "plain.ckpt";
+    o.*k.flag = true;
+    o.max_steps = 3;
+    expect_usage_error(o, "not balanced");
+    o.resume.clear();
+    o.*k.needs = false;
+    expect_usage_error(o, k.without);
+  }
 }
 
 TEST_F(TrainTest, BadSimilarityLossOptionsAreRefused) {

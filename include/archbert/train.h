@@ -59,6 +59,7 @@ struct TrainOptions {
   bool use_numbers = true;        // --no-numbers
   bool text_kernels = false;      // --text-kernels: ModelConfig::use_text_kernels
   bool balanced_summary = false;  // --balanced-summary: ModelConfig::balanced_summary
+  bool balanced_numbers = false;  // --balanced-numbers: ModelConfig::balanced_numbers
   // --graph-only: the uni-modal ACD baseline (paper §5.1). No descriptions are read into the
   // loss: the graph encoder learns from the Zoo ACD term (and MAM) alone. Needs --acd-weight.
   bool graph_only = false;

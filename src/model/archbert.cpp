@@ -113,14 +113,24 @@ TextEncoding ArchBertNetImpl::encode_texts(const TextBatch& t) {
   if (config_.use_numbers) {
     auto numbers = text_numbers(t.ids);
     auto is_number = numbers.values.ge(0.0).unsqueeze(-1);  // [B, L, 1]
-    e = e + torch::where(is_number, value_(numbers.values), torch::zeros_like(e));
-    if (config_.use_text_kernels) {
+    auto value = value_(numbers.values);                    // [B, L, d]
+    auto kernel_term = [&] {
       // The graph side's kernel embedding on the tokens of "HxW" (kernel_sizes).
       auto is_kernel = numbers.kernel.select(2, 0).ge(0).unsqueeze(-1);  // [B, L, 1]
       auto bucket = numbers.kernel.clamp_min(0);                         // [B, L, 2]
       auto kernel = torch::cat({kernel_h_(bucket.select(2, 0)), kernel_w_(bucket.select(2, 1))},
                                2);  // [B, L, d]
-      e = e + torch::where(is_kernel, kernel, torch::zeros_like(e));
+      return torch::where(is_kernel, kernel, torch::zeros_like(kernel));
+    };
+    if (config_.balanced_numbers) {
+      // What and where a number's piece is, and the value it spells, each at unit RMS (no
+      // learned gain) before the sum, so that the value does not drown the position.
+      if (config_.use_text_kernels) e = e + kernel_term();
+      const std::vector<int64_t> dim{config_.d_model};
+      e = torch::where(is_number, torch::layer_norm(e, dim) + torch::layer_norm(value, dim), e);
+    } else {
+      e = e + torch::where(is_number, value, torch::zeros_like(e));
+      if (config_.use_text_kernels) e = e + kernel_term();
     }
   }
   auto x = text_norm_(e);  // [B, L, d]: M_t

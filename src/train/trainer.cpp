@@ -384,6 +384,9 @@ TrainReport train_pretrain(const TrainOptions& o) {
   if (o.balanced_summary && !o.use_summary)
     throw Error(ErrorKind::kUsage,
                 "--balanced-summary changes the summary tokens: drop --no-summary");
+  if (o.balanced_numbers && !o.use_numbers)
+    throw Error(ErrorKind::kUsage,
+                "--balanced-numbers changes the number values in text: drop --no-numbers");
   if (o.sim_loss != "mse" && o.sim_loss != "bce")
     throw Error(ErrorKind::kUsage, "--sim-loss must be mse or bce, not '" + o.sim_loss + "'");
   if (!(o.sim_temperature > 0))
@@ -460,6 +463,7 @@ TrainReport train_pretrain(const TrainOptions& o) {
     config.use_text_kernels = config.use_text_kernels || o.text_kernels;
     config.inventory_head = config.inventory_head || o.inventory_weight > 0;
     config.balanced_summary = config.balanced_summary || o.balanced_summary;
+    config.balanced_numbers = config.balanced_numbers || o.balanced_numbers;
     config.validate(o.config_path.empty() ? "preset " + o.preset : o.config_path);
     torch::manual_seed(o.seed);
     net = ArchBertNet(config);
@@ -484,6 +488,11 @@ TrainReport train_pretrain(const TrainOptions& o) {
     throw Error(ErrorKind::kUsage,
                 o.resume +
                     ": the checkpoint's summary tokens are not balanced; --balanced-summary needs "
+                    "a run started with it");
+  if (o.balanced_numbers && !config.balanced_numbers)
+    throw Error(ErrorKind::kUsage,
+                o.resume +
+                    ": the checkpoint's number tokens are not balanced; --balanced-numbers needs "
                     "a run started with it");
   if (o.inventory_weight > 0 && !config.inventory_head)
     throw Error(ErrorKind::kUsage,
