@@ -7,7 +7,8 @@ Reads the checkpoint file directly (layout in src/model/checkpoint.cpp), rebuild
 summary tokens of the model (src/model/archbert.cpp, summary_tokens) for every node op at each
 count, and prints: the norms of the op rows, of the kind vector and of the value embedding; and
 the mean cosine between op-count tokens of two different ops with the same count, after the
-summary LayerNorm (gain and bias included). A cosine near 1 means the token says how many, not of
+summary LayerNorm (gain and bias included); and, for the text side, the norms of the token and
+position rows that a number's value embedding is added to. A cosine near 1 means the token says how many, not of
 what. With the config key balanced_summary the parts are normalised as the model does.
 Needs numpy (Debian's python3-numpy).
 """
@@ -77,6 +78,12 @@ def main():
     print(f"{a.ckpt}: balanced_summary {str(balanced).lower()}, {len(ops)} ops, d {ops.shape[1]}")
     print(f"op rows: norm min {rows.min():.2f} mean {rows.mean():.2f} max {rows.max():.2f}; "
           f"op-count kind vector {np.linalg.norm(kind):.2f}")
+    tok_rows = np.linalg.norm(t["tok.weight"], axis=1)
+    pos_rows = np.linalg.norm(t["pos.weight"], axis=1)
+    print(f"text (number pieces get the same value embedding; balanced_numbers "
+          f"{str(config.get('balanced_numbers', False)).lower()}): token rows norm median "
+          f"{np.median(tok_rows):.2f} max {tok_rows.max():.2f}; position rows min "
+          f"{pos_rows.min():.2f} max {pos_rows.max():.2f}")
     print("| count | value embedding norm | mean cosine, same count, different ops |")
     print("|---:|---:|---:|")
     n = len(ops)
