@@ -14,6 +14,18 @@ torch::Tensor masked_mean(const torch::Tensor& x, const torch::Tensor& mask) {
   return (x * m).sum(1) / m.sum(1).clamp_min(1.0);  // [B, d]
 }
 
+namespace {
+
+// What a token is and the amount its value embedding states, each brought to unit RMS over the
+// last dimension (LayerNorm without gain) before the sum, so that neither drowns the other
+// (balanced_summary, balanced_numbers).
+torch::Tensor balanced_sum(const torch::Tensor& what, const torch::Tensor& value) {
+  const std::vector<int64_t> dim{what.size(-1)};
+  return torch::layer_norm(what, dim) + torch::layer_norm(value, dim);  // [..., d]
+}
+
+}  // namespace
+
 ArchBertNetImpl::ArchBertNetImpl(const ModelConfig& c) : config_(c) {
   c.validate();
   tok_ = register_module("tok", torch::nn::Embedding(c.text_vocab, c.d_model));
@@ -92,13 +104,11 @@ torch::Tensor ArchBertNetImpl::summary_tokens(const GraphBatch& g) {
       1);                                // [S, d]
   auto value = value_(g.summary_value);  // [S, d]: how many
   if (config_.balanced_summary) {
-    // What the token counts and how many, each at unit RMS (no learned gain) before the sum, so
-    // that neither drowns the other.
+    // What the token counts (kind + op + kernel) and how many, at equal scale.
     auto id = summary_kind_(g.summary_kind);  // [S, d]
     id = id + torch::where(has_op, ops(g.summary_op), torch::zeros_like(id));
     id = id + torch::where(is_kernel, kernel, torch::zeros_like(id));
-    const std::vector<int64_t> dim{config_.d_model};
-    return summary_norm_(torch::layer_norm(id, dim) + torch::layer_norm(value, dim));  // [S, d]
+    return summary_norm_(balanced_sum(id, value));  // [S, d]
   }
   auto x = summary_kind_(g.summary_kind) + value;  // [S, d]
   x = x + torch::where(has_op, ops(g.summary_op), torch::zeros_like(x));
@@ -123,11 +133,9 @@ TextEncoding ArchBertNetImpl::encode_texts(const TextBatch& t) {
       return torch::where(is_kernel, kernel, torch::zeros_like(kernel));
     };
     if (config_.balanced_numbers) {
-      // What and where a number's piece is, and the value it spells, each at unit RMS (no
-      // learned gain) before the sum, so that the value does not drown the position.
+      // What and where a number's piece is, and the value it spells, at equal scale.
       if (config_.use_text_kernels) e = e + kernel_term();
-      const std::vector<int64_t> dim{config_.d_model};
-      e = torch::where(is_number, torch::layer_norm(e, dim) + torch::layer_norm(value, dim), e);
+      e = torch::where(is_number, balanced_sum(e, value), e);
     } else {
       e = e + torch::where(is_number, value, torch::zeros_like(e));
       if (config_.use_text_kernels) e = e + kernel_term();
