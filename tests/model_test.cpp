@@ -124,6 +124,9 @@ TEST(ModelConfig, PresetsAndJson) {
   EXPECT_THROW(ModelConfig::from_json(R"({"d_modle":128})"), Error);
   EXPECT_THROW(ModelConfig::from_json(R"({"heads":3})"), Error);
   EXPECT_THROW(ModelConfig::from_json(R"({"heads":"4"})"), Error);
+  EXPECT_EQ(small.ar_head_layers, 0);  // AR by cosine unless a run adds the statement head
+  EXPECT_EQ(ModelConfig::from_json(R"({"ar_head_layers":2})").ar_head_layers, 2);
+  EXPECT_THROW(ModelConfig::from_json(R"({"ar_head_layers":-1})"), Error);
   EXPECT_THROW(ModelConfig::from_preset("huge"), Error);
   EXPECT_EQ(ModelConfig::node_vocab(), op_count() + 2);
 }
@@ -216,6 +219,7 @@ TEST(Model, EveryParameterGetsAGradient) {
   c.gat_layers = 2;
   c.layers = 2;
   c.inventory_head = true;
+  c.ar_head_layers = 1;
   ArchBertNet net(c);
   std::vector<ArchGraph> gs = {make_graph(4, 6), make_graph(5, 9), make_graph(6, 4)};
   auto batch = make_graph_batch({&gs[0], &gs[1], &gs[2]}, c);
@@ -229,7 +233,8 @@ TEST(Model, EveryParameterGetsAGradient) {
   auto out = net->forward_pairs(batch, tb, tg);
   auto loss = sim_loss(out.cosine, y) + 0.05 * mam_loss(out.mam_logits, targets, batch) +
               inventory_loss(net->inventory_logits(out.graphs.pooled),
-                             op_presence({&gs[0], &gs[1], &gs[2]}));
+                             op_presence({&gs[0], &gs[1], &gs[2]})) +
+              ar_head_loss(out.ar_logits, y);
   loss.backward();
   for (const auto& p : net->named_parameters()) {
     ASSERT_TRUE(p.value().grad().defined()) << p.key();
@@ -706,6 +711,111 @@ TEST(Model, AblationsRun) {
     auto logits = net->aqa_head()->forward(out.texts.pooled, out.jg_per_text);
     EXPECT_EQ(logits.sizes(), (std::vector<int64_t>{1, 5}));
   }
+}
+
+TEST(StatementHead, LossByHand) {
+  // BCE with logits: -(1·log σ(0)) and -(log(1 - σ(2))) = log 2 and log(1 + e^2).
+  const auto loss = ar_head_loss(torch::tensor({0.0f, 2.0f}), torch::tensor({1.0f, 0.0f}));
+  EXPECT_NEAR(loss.item<double>(), 0.5 * (std::log(2.0) + std::log1p(std::exp(2.0))), 1e-6);
+}
+
+TEST(StatementHead, ChunkedPairsMatchOneBatchAndKeepOrder) {
+  torch::manual_seed(21);
+  ModelConfig c = tiny();
+  c.ar_head_layers = 2;
+  ArchBertNet net(c);
+  net->eval();
+  torch::NoGradGuard ng;
+  std::vector<ArchGraph> gs = {make_graph(30, 3), make_graph(31, 9), make_graph(32, 5)};
+  auto batch = make_graph_batch({&gs[0], &gs[1], &gs[2]}, c);
+  std::vector<std::vector<int32_t>> texts;
+  for (int i = 0; i < 8; ++i) texts.push_back(make_text(40 + i, 2 + (i * 7) % 11, 64));
+  auto tg = torch::tensor({2, 0, 1, 1, 0, 2, 2, 1});
+  auto whole = net->forward_pairs(batch, make_text_batch(texts, c), tg).ar_logits;  // [8]
+  ASSERT_EQ(whole.size(0), 8);
+  for (int64_t chunk : {1, 3, 100}) {
+    auto chunked = net->forward_pairs(batch, texts, tg, chunk).ar_logits;
+    EXPECT_LT((chunked - whole).abs().max().item<float>(), 1e-5) << "chunk " << chunk;
+  }
+  // A text's logit depends on its own graph only: alone with its graph it scores the same.
+  auto alone = net->forward_pairs(make_graph_batch({&gs[1]}, c), make_text_batch({texts[2]}, c),
+                                  torch::tensor({0}))
+                   .ar_logits;
+  EXPECT_NEAR(alone.item<float>(), whole[2].item<float>(), 1e-5);
+  // ... and on which graph that is.
+  auto other =
+      net->forward_pairs(batch, make_text_batch({texts[2]}, c), torch::tensor({0})).ar_logits;
+  EXPECT_GT(std::abs(other.item<float>() - whole[2].item<float>()), 1e-4);
+}
+
+TEST(StatementHead, LearnsWhichGraphEachTextIsTrueOf) {
+  // Every text is true of one of two graphs and false of the other, and each graph has texts of
+  // both labels: the head must read the pair, not the text alone.
+  torch::manual_seed(22);
+  ModelConfig c = tiny();
+  c.ar_head_layers = 1;
+  ArchBertNet net(c);
+  std::vector<ArchGraph> gs = {make_graph(50, 3), make_graph(51, 8)};
+  auto batch = make_graph_batch({&gs[0], &gs[1]}, c);
+  std::vector<std::vector<int32_t>> texts;
+  std::vector<int64_t> tg;
+  std::vector<float> y;
+  for (int i = 0; i < 8; ++i) {
+    for (int64_t g : {0, 1}) {
+      texts.push_back(make_text(60 + i, 5, c.text_vocab));
+      tg.push_back(g);
+      y.push_back(static_cast<float>((i % 2) == g));
+    }
+  }
+  auto tb = make_text_batch(texts, c);
+  auto tgt = torch::tensor(tg);
+  auto yt = torch::tensor(y);
+  torch::optim::AdamW opt(net->parameters(), torch::optim::AdamWOptions(3e-3).weight_decay(0));
+  float loss_value = 1;
+  int step = 0;
+  for (; step < 300 && loss_value >= 0.05f; ++step) {
+    opt.zero_grad();
+    auto loss = ar_head_loss(net->forward_pairs(batch, tb, tgt).ar_logits, yt);
+    loss.backward();
+    opt.step();
+    loss_value = loss.item<float>();
+  }
+  EXPECT_LT(loss_value, 0.05f) << "after " << step << " steps";
+}
+
+TEST(StatementHead, FacadeScoresAreHeadProbabilitiesOrCosines) {
+  ModelConfig c = tiny();
+  std::vector<ArchGraph> gs = {make_graph(70, 4), make_graph(71, 6)};
+  const std::vector<const ArchGraph*> ptrs = {&gs[0], &gs[1]};
+  std::vector<std::vector<int32_t>> texts = {
+      make_text(1, 5, c.text_vocab), make_text(2, 9, c.text_vocab), make_text(3, 3, c.text_vocab)};
+  const std::vector<int64_t> tg = {1, 0, 1};
+  {  // No head: the paper's cosine.
+    auto model = ArchBertModel::create(c, 3);
+    const auto s = model.statement_scores(texts, ptrs, tg);
+    const auto sim = model.similarity(texts, ptrs);
+    ASSERT_EQ(s.size(), 3u);
+    for (size_t i = 0; i < 3; ++i) EXPECT_NEAR(s[i], sim[i][tg[i]], 1e-5);
+  }
+  c.ar_head_layers = 1;
+  auto model = ArchBertModel::create(c, 3);
+  const auto s = model.statement_scores(texts, ptrs, tg);
+  auto& net = torch_net(model);
+  torch::NoGradGuard ng;
+  net->eval();
+  auto logits =
+      net->forward_pairs(make_graph_batch(ptrs, c), make_text_batch(texts, c), torch::tensor(tg))
+          .ar_logits;
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_GT(s[i], 0.0f);
+    EXPECT_LT(s[i], 1.0f);
+    EXPECT_NEAR(s[i], torch::sigmoid(logits[static_cast<int64_t>(i)]).item<float>(), 1e-5);
+  }
+  // Saved and loaded, the head answers the same.
+  const std::string path = temp_path("head.ckpt");
+  model.save(path);
+  EXPECT_EQ(ArchBertModel::load(path).statement_scores(texts, ptrs, tg), s);
+  EXPECT_THROW(model.statement_scores(texts, ptrs, {0, 2, 1}), Error);
 }
 
 TEST(Checkpoint, SaveLoadGivesIdenticalOutputs) {

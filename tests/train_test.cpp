@@ -418,6 +418,57 @@ TEST_F(TrainTest, BalancedTokensAreStoredAndCannotBeAddedOnResume) {
   }
 }
 
+TEST_F(TrainTest, StatementHeadIsTrainedStoredAndAnswersAr) {
+  TempDir out;
+  TrainOptions o = options(out / "head.ckpt");
+  o.ar_head_weight = 1;
+  o.ar_head_layers = 1;
+  o.epochs = 1;
+  const TrainReport r = train_pretrain(o);
+  EXPECT_TRUE(std::isfinite(r.last_loss));
+  EXPECT_EQ(load_checkpoint(out / "head.ckpt", nullptr)->config().ar_head_layers, 1);
+  // τ_AR was tuned on the head's probabilities.
+  EXPECT_GT(r.ar_threshold, 0.0);
+  EXPECT_LT(r.ar_threshold, 1.0);
+  // `eval ar` and `reason` read the head: scores are probabilities, the graph-blind control
+  // scores other pairs.
+  const std::string val = (*dir_) / "val";
+  const LoadedModel m = load_model(out / "head.ckpt");
+  const BinaryEvalReport e = evaluate_ar(m, val);
+  EXPECT_NE(e.score.find("statement head"), std::string::npos) << e.score;
+  ASSERT_FALSE(e.scores.empty());
+  for (size_t i = 0; i < e.scores.size(); ++i) {
+    EXPECT_GT(e.scores[i], 0.0);
+    EXPECT_LT(e.scores[i], 1.0);
+  }
+  EXPECT_NE(e.scores, e.graph_blind_scores);
+  const GraphStore store = open_dataset_graphs(val);
+  const std::vector<ArSample> samples = read_ar_samples(val + "/texts.jsonl");
+  const ArchGraph g = store.get(samples[0].graph);
+  const ReasonResult rr = reason(m, g, samples[0].text);
+  EXPECT_NEAR(rr.score, e.scores[0], 1e-5);
+  EXPECT_EQ(rr.correct, rr.score >= m.ar_threshold);
+
+  // A run without the option has no head, and cannot gain one on resume.
+  o.out = out / "plain.ckpt";
+  o.ar_head_weight = 0;
+  o.max_steps = 2;
+  train_pretrain(o);
+  EXPECT_EQ(load_checkpoint(out / "plain.ckpt", nullptr)->config().ar_head_layers, 0);
+  o.out = out / "resumed.ckpt";
+  o.resume = out / "plain.ckpt";
+  o.ar_head_weight = 1;
+  o.max_steps = 3;
+  expect_usage_error(o, "no statement head");
+  o.resume.clear();
+  o.ar_head_weight = -1;
+  expect_usage_error(o, "--ar-head-weight");
+  o.ar_head_weight = 1;
+  o.graph_only = true;
+  o.acd_weight = 1;
+  expect_usage_error(o, "--ar-head-weight");
+}
+
 TEST_F(TrainTest, BadSimilarityLossOptionsAreRefused) {
   TempDir out;
   TrainOptions o = options(out / "bad.ckpt");

@@ -65,6 +65,14 @@ struct ModelConfig {
   // Inventory head (not in the paper; `train pretrain --inventory-weight`): a linear map from
   // the L2-normalised J_g to one logit per node op, trained to say which ops the graph holds.
   bool inventory_head = false;
+  // Statement head (not in the paper; `train pretrain --ar-head-weight`): when > 0, AR scores
+  // come from this many cross-attention layers in which a statement's token states attend to
+  // its graph's token states (nodes and summary tokens), then a small MLP over the mean and the
+  // max of the result: sigmoid(logit) is the score, τ_AR applies to it. A pooled-vector cosine
+  // must hold every fact of a graph in one direction; the head can look up the op a sentence
+  // names and read the count or kernel beside it. 0 (configs without the key): AR scores are
+  // cos(J_t, J_g), the paper's.
+  int64_t ar_head_layers = 0;
 
   // Node-op vocabulary: every canonical op, then [PAD] and [MASK].
   static int64_t node_vocab();
@@ -122,6 +130,11 @@ class ArchBertModel {
   // J_g for each graph: [graphs][d_model]. Graphs are batched `batch` at a time.
   std::vector<std::vector<float>> embed_graphs(const std::vector<const ArchGraph*>& graphs,
                                                int batch = 16) const;
+  // The AR score of each statement about its graph (text i about graphs[text_graph[i]]): the
+  // statement head's probability when config().ar_head_layers > 0, else cos(J_t, J_g).
+  std::vector<float> statement_scores(const std::vector<std::vector<int32_t>>& ids,
+                                      const std::vector<const ArchGraph*>& graphs,
+                                      const std::vector<int64_t>& text_graph) const;
   // cos(J_t, J_g) for every (text, graph) pair: [texts][graphs].
   std::vector<std::vector<float>> similarity(const std::vector<std::vector<int32_t>>& ids,
                                              const std::vector<const ArchGraph*>& graphs) const;

@@ -190,11 +190,42 @@ class AqaHeadImpl : public torch::nn::Module {
 };
 TORCH_MODULE(AqaHead);
 
+// Statement head (ModelConfig::ar_head_layers; not in the paper): cross-attention layers in
+// which a statement's token states attend to its graph's tokens, then an MLP over the masked
+// mean and max of the result -> one logit. Each layer: x + MHA(LN(x), LN(graph)), then
+// x + FFN(LN(x)) with an FFN of width d. The graph side's keys and values are projected once per
+// graph (memory()) and shared by every statement about that graph.
+class ArHeadImpl : public torch::nn::Module {
+ public:
+  explicit ArHeadImpl(const ModelConfig& config);
+  // Per layer: keys and values of every graph token, [G, M, 2d].
+  std::vector<torch::Tensor> memory(const torch::Tensor& graph_tokens);
+  // text [B, L, d], text_mask [B, L] bool; memory from memory(); graph_mask [G, M] bool;
+  // text_graph [B] long (the graph row of each text) -> logits [B].
+  torch::Tensor forward(const torch::Tensor& text, const torch::Tensor& text_mask,
+                        const std::vector<torch::Tensor>& memory, const torch::Tensor& graph_mask,
+                        const torch::Tensor& text_graph);
+
+ private:
+  int64_t d_, heads_, dh_;
+  torch::nn::ModuleList ln_q_{nullptr}, ln_kv_{nullptr}, ln_ff_{nullptr};
+  torch::nn::ModuleList q_{nullptr}, kv_{nullptr}, out_{nullptr}, ff1_{nullptr}, ff2_{nullptr};
+  torch::nn::LayerNorm final_{nullptr};
+  torch::nn::Linear fc1_{nullptr}, fc2_{nullptr};  // 2d -> d -> 1
+};
+TORCH_MODULE(ArHead);
+
+// The statement head's loss: mean binary cross-entropy of logits [B] against labels [B].
+torch::Tensor ar_head_loss(const torch::Tensor& logits, const torch::Tensor& target);
+
 // Encoded graphs.
 struct GraphEncoding {
   torch::Tensor gat_states;   // [Nt, d]: GAT output over the whole graphs
   torch::Tensor node_states;  // [G, Nmax, d]: cross-encoder output (GAT output when !use_cross)
   torch::Tensor mask;         // [G, Nmax] bool
+  torch::Tensor tokens;       // [G, M, d]: every token of a graph (kept nodes, then summary
+                              // tokens), M >= Nmax
+  torch::Tensor token_mask;   // [G, M] bool: real tokens
   torch::Tensor pooled;       // [G, d]: J_g (masked mean)
 };
 // Encoded texts.
@@ -210,6 +241,7 @@ struct PairOutput {
   torch::Tensor jg_per_text;  // [B, d]: J_g of each text's graph (each graph encoded once)
   torch::Tensor cosine;       // [B]
   torch::Tensor mam_logits;   // [G, Nmax, node_vocab]
+  torch::Tensor ar_logits;    // [B]: the statement head's logits (when the network has one)
 };
 
 // The whole network.
@@ -247,6 +279,11 @@ class ArchBertNetImpl : public torch::nn::Module {
   // config.inventory_head: the inventory head's logits over the L2-normalised J_g,
   // jg [G, d] -> [G, node_vocab]. Error(kUsage) when the network has no inventory head.
   torch::Tensor inventory_logits(const torch::Tensor& jg);
+  bool has_ar_head() const { return !ar_.is_empty(); }
+  // The statement head's logits [B] for texts (token states) about graphs[text_graph].
+  // Error(kUsage) when the network has no statement head.
+  torch::Tensor ar_logits(const TextEncoding& texts, const GraphEncoding& graphs,
+                          const torch::Tensor& text_graph);
 
  private:
   ModelConfig config_;
@@ -259,6 +296,7 @@ class ArchBertNetImpl : public torch::nn::Module {
   MamHead mam_{nullptr};
   AqaHead aqa_{nullptr};
   torch::nn::Linear inventory_{nullptr};
+  ArHead ar_{nullptr};
   ValueEmbedding value_{nullptr};                               // use_summary || use_numbers
   torch::nn::Embedding summary_kind_{nullptr};                  // [kSummaryKinds, d]
   torch::nn::Embedding kernel_h_{nullptr}, kernel_w_{nullptr};  // [shape_buckets, d/2]

@@ -37,6 +37,9 @@ struct TrainOptions {
   double mam_weight = 0.05;       // α
   double inventory_weight = 0;    // weight of the inventory term (0: off; ModelConfig::
                                   // inventory_head, inventory_loss in model_torch.h)
+  double ar_head_weight = 0;      // weight of the statement head's loss (0: no head is created;
+                                  // ModelConfig::ar_head_layers, ar_head_loss in model_torch.h)
+  int ar_head_layers = 1;         // cross-attention layers of a statement head this run creates
   std::string sim_loss = "mse";   // "mse": paper eq. 3; "bce": sim_loss_bce (model_torch.h)
   double sim_temperature = 0.1;   // "bce": logit = (cos - 0.5) / temperature
   double acd_weight = 0.0;        // weight of the Zoo ACD term (0: off)

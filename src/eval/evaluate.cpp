@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -196,6 +197,41 @@ void embed_text_set(const LoadedModel& m, TextEmbeddings& t, int batch, const st
   }
 }
 
+// The statement head's score (ArchBertModel::statement_scores) of each (text, graph) pair,
+// texts[pair.first] about store graph pair.second; graphs are loaded `batch` at a time with every
+// pair about them.
+std::vector<double> statement_pair_scores(const LoadedModel& m, const GraphStore& store,
+                                          const std::vector<std::string>& texts,
+                                          const std::vector<std::pair<size_t, int64_t>>& pairs,
+                                          int batch, const std::string& file) {
+  std::map<int64_t, std::vector<size_t>> by_graph;
+  for (size_t i = 0; i < pairs.size(); ++i) by_graph[pairs[i].second].push_back(i);
+  std::vector<double> out(pairs.size());
+  const size_t step = static_cast<size_t>(std::max(1, batch));
+  for (auto it = by_graph.begin(); it != by_graph.end();) {
+    std::vector<ArchGraph> graphs;
+    std::vector<std::string> chunk;
+    std::vector<int64_t> text_graph;
+    std::vector<size_t> rows;
+    for (; it != by_graph.end() && graphs.size() < step; ++it) {
+      graphs.push_back(store.get(it->first));
+      for (size_t i : it->second) {
+        chunk.push_back(texts[pairs[i].first]);
+        text_graph.push_back(static_cast<int64_t>(graphs.size()) - 1);
+        rows.push_back(i);
+      }
+    }
+    std::vector<const ArchGraph*> ptrs;
+    for (const ArchGraph& g : graphs) ptrs.push_back(&g);
+    const std::vector<float> sc =
+        m.model.statement_scores(encode_texts(m, chunk, nullptr, file + " text"), ptrs, text_graph);
+    for (size_t k = 0; k < rows.size(); ++k) out[rows[k]] = sc[k];
+  }
+  return out;
+}
+
+bool has_statement_head(const LoadedModel& m) { return m.model.config().ar_head_layers > 0; }
+
 std::vector<int64_t> sorted_unique(std::vector<int64_t> v) {
   std::sort(v.begin(), v.end());
   v.erase(std::unique(v.begin(), v.end()), v.end());
@@ -322,6 +358,17 @@ BinaryEvalReport evaluate_ar(const LoadedModel& m, const std::string& dir, const
     r.sample_lines.push_back(to_jsonl(samples[i]));
   }
   for (const int64_t g : used) r.graph_names[g] = models[static_cast<size_t>(g)].name;
+  if (has_statement_head(m)) {
+    // The checkpoint's AR score is its statement head's probability.
+    r.score = "statement head probability >= threshold";
+    std::vector<std::pair<size_t, int64_t>> pairs, blind_pairs;
+    for (size_t i = 0; i < samples.size(); ++i) {
+      pairs.push_back({text_row[i], samples[i].graph});
+      blind_pairs.push_back({text_row[i], blind.at(samples[i].graph)});
+    }
+    score = statement_pair_scores(m, store, texts.texts, pairs, o.graph_batch, path);
+    blind_score = statement_pair_scores(m, store, texts.texts, blind_pairs, o.graph_batch, path);
+  }
   const double tau = o.threshold.value_or(m.ar_threshold);
   r.model = binary_metrics_at(score, labels, tau);
   r.graph_blind = binary_metrics_at(blind_score, labels, tau);
@@ -458,6 +505,23 @@ BinaryEvalReport evaluate_bacd(const LoadedModel& m, const std::string& dir, con
                         const std::vector<float>& b) {
     return std::min({dot(t, a) - tau_ar, dot(t, b) - tau_ar, dot(a, b) - tau});
   };
+  // With a statement head, the two AR checks read its probabilities: per quartet, the text about
+  // a, about b, and about the graph-blind a and b.
+  std::vector<double> head_a, head_b, head_blind_a, head_blind_b;
+  if (has_statement_head(m)) {
+    r.score = "head(text, a) >= tau_ar and head(text, b) >= tau_ar and cos(J_a, J_b) >= threshold";
+    std::vector<std::pair<size_t, int64_t>> pa, pb, pba, pbb;
+    for (size_t i = 0; i < quartets.size(); ++i) {
+      pa.push_back({text_row[i], quartets[i].a});
+      pb.push_back({text_row[i], quartets[i].b});
+      pba.push_back({text_row[i], c.blind.at(quartets[i].a)});
+      pbb.push_back({text_row[i], c.blind.at(quartets[i].b)});
+    }
+    head_a = statement_pair_scores(m, store, texts.texts, pa, o.graph_batch, path);
+    head_b = statement_pair_scores(m, store, texts.texts, pb, o.graph_batch, path);
+    head_blind_a = statement_pair_scores(m, store, texts.texts, pba, o.graph_batch, path);
+    head_blind_b = statement_pair_scores(m, store, texts.texts, pbb, o.graph_batch, path);
+  }
   std::vector<double> score, blind_score, jaccard, uni;
   std::vector<int> jaccard_name;
   for (size_t i = 0; i < quartets.size(); ++i) {
@@ -468,8 +532,15 @@ BinaryEvalReport evaluate_bacd(const LoadedModel& m, const std::string& dir, con
     r.graph_names[q.b] = models[static_cast<size_t>(q.b)].name;
     const auto& t = texts.vectors[text_row[i]];
     const int64_t ba = c.blind.at(q.a), bb = c.blind.at(q.b);
-    score.push_back(bacd_score(t, c.graphs[q.a], c.graphs[q.b]));
-    blind_score.push_back(bacd_score(t, c.graphs[ba], c.graphs[bb]));
+    if (has_statement_head(m)) {
+      score.push_back(std::min(
+          {head_a[i] - tau_ar, head_b[i] - tau_ar, dot(c.graphs[q.a], c.graphs[q.b]) - tau}));
+      blind_score.push_back(std::min({head_blind_a[i] - tau_ar, head_blind_b[i] - tau_ar,
+                                      dot(c.graphs[ba], c.graphs[bb]) - tau}));
+    } else {
+      score.push_back(bacd_score(t, c.graphs[q.a], c.graphs[q.b]));
+      blind_score.push_back(bacd_score(t, c.graphs[ba], c.graphs[bb]));
+    }
     r.graph_blind_changed += ba != q.a || bb != q.b;
     const double j = acd_jaccard(c.op_sets.at(q.a), c.op_sets.at(q.b));
     jaccard.push_back(j);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "archbert/error.h"
 #include "archbert/model_torch.h"
 #include "archbert/tokenizer.h"
 
@@ -41,6 +42,7 @@ ArchBertNetImpl::ArchBertNetImpl(const ModelConfig& c) : config_(c) {
   if (c.aqa_answers > 0) aqa_ = register_module("aqa", AqaHead(c));
   if (c.inventory_head)
     inventory_ = register_module("inventory", torch::nn::Linear(c.d_model, c.node_vocab()));
+  if (c.ar_head_layers > 0) ar_ = register_module("ar_head", ArHead(c));
   if (c.use_summary || c.use_numbers) value_ = register_module("value", ValueEmbedding(c));
   if (c.use_summary) {
     summary_kind_ = register_module("summary_kind", torch::nn::Embedding(kSummaryKinds, c.d_model));
@@ -158,6 +160,8 @@ GraphEncoding ArchBertNetImpl::encode_graphs(const GraphBatch& g) {
   if (!config_.use_cross && !summary) {
     out.node_states = to_padded(out.gat_states, g);         // [G, Nmax, d]
     out.pooled = masked_mean(out.node_states, g.pad_mask);  // [G, d]: J_g
+    out.tokens = out.node_states;
+    out.token_mask = g.pad_mask;
     return out;
   }
   // Token table: node states, one zero row for padding, then the summary tokens.
@@ -221,6 +225,15 @@ GraphEncoding ArchBertNetImpl::encode_graphs(const GraphBatch& g) {
   // Node part: the first Nmax positions (real where pad_mask; Nmax <= lmax).
   out.node_states = states.narrow(1, 0, nmax);                // [G, Nmax, d]
   auto node_pool = masked_mean(out.node_states, g.pad_mask);  // [G, d]
+  out.tokens = states;                                        // [G, lmax, d]
+  {
+    std::vector<uint8_t> tmask(graphs * lmax, 0);
+    for (int64_t i = 0; i < graphs; ++i) {
+      for (int64_t j = 0; j < len[i]; ++j) tmask[i * lmax + j] = 1;
+      tmask[i * lmax] = 1;  // an empty graph attends to its zero row
+    }
+    out.token_mask = torch::from_blob(tmask.data(), {graphs, lmax}, torch::kUInt8).to(torch::kBool);
+  }
   if (!summary) {
     out.pooled = node_pool;
     return out;
@@ -242,6 +255,7 @@ PairOutput ArchBertNetImpl::forward_pairs(const GraphBatch& graphs, const TextBa
   out.jg_per_text = out.graphs.pooled.index_select(0, text_graph);                    // [B, d]
   out.cosine = torch::cosine_similarity(out.texts.pooled, out.jg_per_text, 1, 1e-8);  // [B]
   out.mam_logits = mam_(out.graphs.node_states);  // [G, Nmax, node_vocab]
+  if (has_ar_head()) out.ar_logits = ar_logits(out.texts, out.graphs, text_graph);  // [B]
   return out;
 }
 
@@ -286,7 +300,40 @@ PairOutput ArchBertNetImpl::forward_pairs(const GraphBatch& graphs,
                                           const torch::Tensor& text_graph, int64_t text_chunk) {
   PairOutput out;
   out.graphs = encode_graphs(graphs);
-  out.texts.pooled = pooled_texts(ids, text_chunk);                                   // [B, d]
+  if (has_ar_head()) {
+    // Texts in length-sorted chunks as in pooled_texts; each chunk's token states go through the
+    // statement head against the graph tokens' keys and values, projected once for all chunks.
+    const int64_t n = static_cast<int64_t>(ids.size());
+    const auto memory = ar_->memory(out.graphs.tokens);
+    auto length = [&](int64_t i) {
+      return std::min<int64_t>(config_.max_text_len, static_cast<int64_t>(ids[i].size()));
+    };
+    std::vector<int64_t> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int64_t a, int64_t b) { return length(a) < length(b); });
+    std::vector<torch::Tensor> pooled, logits;
+    const int64_t step = std::max<int64_t>(1, text_chunk);
+    for (int64_t i = 0; i < n; i += step) {
+      std::vector<std::vector<int32_t>> part;
+      std::vector<int64_t> rows;
+      for (int64_t k = i; k < std::min(n, i + step); ++k) {
+        part.push_back(ids[order[k]]);
+        rows.push_back(order[k]);
+      }
+      TextEncoding t = encode_texts(make_text_batch(part, config_));
+      pooled.push_back(t.pooled);  // [chunk, d]
+      logits.push_back(ar_->forward(t.token_states, t.mask, memory, out.graphs.token_mask,
+                                    text_graph.index_select(0, torch::tensor(rows))));
+    }
+    auto inverse = torch::empty({n}, torch::kLong);
+    if (n > 0) inverse.index_put_({torch::tensor(order)}, torch::arange(n, torch::kLong));
+    out.texts.pooled = n ? torch::cat(pooled).index_select(0, inverse)
+                         : torch::zeros({0, config_.d_model});                            // [B, d]
+    out.ar_logits = n ? torch::cat(logits).index_select(0, inverse) : torch::zeros({0});  // [B]
+  } else {
+    out.texts.pooled = pooled_texts(ids, text_chunk);  // [B, d]
+  }
   out.jg_per_text = out.graphs.pooled.index_select(0, text_graph);                    // [B, d]
   out.cosine = torch::cosine_similarity(out.texts.pooled, out.jg_per_text, 1, 1e-8);  // [B]
   out.mam_logits = mam_(out.graphs.node_states);  // [G, Nmax, node_vocab]
@@ -370,6 +417,32 @@ std::vector<std::vector<float>> ArchBertModel::similarity(
     for (size_t j = 0; j < g.size(); ++j) s[i][j] = cosine_similarity(t[i], g[j]);
   }
   return s;
+}
+
+std::vector<float> ArchBertModel::statement_scores(const std::vector<std::vector<int32_t>>& ids,
+                                                   const std::vector<const ArchGraph*>& graphs,
+                                                   const std::vector<int64_t>& text_graph) const {
+  if (ids.size() != text_graph.size())
+    throw Error(ErrorKind::kInternal, "statement_scores: one graph index per text");
+  for (int64_t g : text_graph)
+    if (g < 0 || g >= static_cast<int64_t>(graphs.size()))
+      throw Error(ErrorKind::kInternal, "statement_scores: graph index out of range");
+  if (ids.empty()) return {};
+  auto& net = impl_->net;
+  if (!net->has_ar_head()) {
+    auto t = embed_texts(ids);
+    auto g = embed_graphs(graphs);
+    std::vector<float> s(ids.size());
+    for (size_t i = 0; i < ids.size(); ++i)
+      s[i] = cosine_similarity(t[i], g[static_cast<size_t>(text_graph[i])]);
+    return s;
+  }
+  torch::NoGradGuard no_grad;
+  net->eval();
+  auto out = net->forward_pairs(make_graph_batch(graphs, net->config()), ids,
+                                torch::tensor(text_graph), 64);
+  auto p = torch::sigmoid(out.ar_logits).contiguous();  // [B]
+  return std::vector<float>(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
 }
 
 void ArchBertModel::save(const std::string& path) const {

@@ -86,7 +86,8 @@ ModelConfig ModelConfig::from_json(const std::string& json_text, const std::stri
                                 "dropout",        "use_shape",         "use_edges",
                                 "use_cross",      "node_vocab",        "use_summary",
                                 "use_numbers",    "value_frequencies", "use_text_kernels",
-                                "inventory_head", "balanced_summary",  "balanced_numbers"};
+                                "inventory_head", "balanced_summary",  "balanced_numbers",
+                                "ar_head_layers"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (std::find_if(std::begin(kKeys), std::end(kKeys),
                      [&](const char* k) { return it.key() == k; }) == std::end(kKeys)) {
@@ -121,6 +122,7 @@ ModelConfig ModelConfig::from_json(const std::string& json_text, const std::stri
   read_key(j, "inventory_head", c.inventory_head, source);
   read_key(j, "balanced_summary", c.balanced_summary, source);
   read_key(j, "balanced_numbers", c.balanced_numbers, source);
+  read_key(j, "ar_head_layers", c.ar_head_layers, source);
   read_key(j, "value_frequencies", c.value_frequencies, source);
   // node_vocab is informational (written by to_json); a checkpoint made with another op
   // vocabulary cannot be used.
@@ -164,6 +166,7 @@ std::string ModelConfig::to_json(int indent) const {
   j["inventory_head"] = inventory_head;
   j["balanced_summary"] = balanced_summary;
   j["balanced_numbers"] = balanced_numbers;
+  j["ar_head_layers"] = ar_head_layers;
   j["value_frequencies"] = value_frequencies;
   j["node_vocab"] = node_vocab();
   return j.dump(indent);
@@ -192,6 +195,7 @@ void ModelConfig::validate(const std::string& source) const {
     fail("use_text_kernels needs use_summary and use_numbers");
   if (balanced_summary && !use_summary) fail("balanced_summary needs use_summary");
   if (balanced_numbers && !use_numbers) fail("balanced_numbers needs use_numbers");
+  if (ar_head_layers < 0 || ar_head_layers > 12) fail("ar_head_layers must be in [0, 12]");
 }
 
 int64_t shape_bucket(int64_t value, const ModelConfig& c) {

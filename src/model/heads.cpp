@@ -1,5 +1,8 @@
 // Task heads (MAM, AQA), losses and MAM masking.
 
+#include <cmath>
+#include <limits>
+
 #include "archbert/model_torch.h"
 
 #include "archbert/error.h"
@@ -23,6 +26,96 @@ AqaHeadImpl::AqaHeadImpl(const ModelConfig& c) {
 
 torch::Tensor AqaHeadImpl::forward(const torch::Tensor& jt, const torch::Tensor& jg) {
   return fc2_(torch::gelu(fc1_(jt * jg)));  // [B, |A|]
+}
+
+ArHeadImpl::ArHeadImpl(const ModelConfig& c)
+    : d_(c.d_model), heads_(c.heads), dh_(c.d_model / c.heads) {
+  using torch::nn::LayerNorm;
+  using torch::nn::LayerNormOptions;
+  using torch::nn::Linear;
+  ln_q_ = register_module("ln_q", torch::nn::ModuleList());
+  ln_kv_ = register_module("ln_kv", torch::nn::ModuleList());
+  ln_ff_ = register_module("ln_ff", torch::nn::ModuleList());
+  q_ = register_module("q", torch::nn::ModuleList());
+  kv_ = register_module("kv", torch::nn::ModuleList());
+  out_ = register_module("out", torch::nn::ModuleList());
+  ff1_ = register_module("ff1", torch::nn::ModuleList());
+  ff2_ = register_module("ff2", torch::nn::ModuleList());
+  for (int64_t i = 0; i < c.ar_head_layers; ++i) {
+    ln_q_->push_back(LayerNorm(LayerNormOptions({d_})));
+    ln_kv_->push_back(LayerNorm(LayerNormOptions({d_})));
+    ln_ff_->push_back(LayerNorm(LayerNormOptions({d_})));
+    q_->push_back(Linear(d_, d_));
+    kv_->push_back(Linear(d_, 2 * d_));
+    out_->push_back(Linear(d_, d_));
+    // FFN of width d, not ffn_dim: the head runs over every statement token of a batch, and a
+    // 1024-wide FFN there made a training step ~60% slower.
+    ff1_->push_back(Linear(d_, d_));
+    ff2_->push_back(Linear(d_, d_));
+  }
+  final_ = register_module("final_norm", LayerNorm(LayerNormOptions({d_})));
+  fc1_ = register_module("fc1", Linear(2 * d_, d_));
+  fc2_ = register_module("fc2", Linear(d_, 1));
+}
+
+std::vector<torch::Tensor> ArHeadImpl::memory(const torch::Tensor& graph_tokens) {
+  std::vector<torch::Tensor> out;
+  const int64_t g = graph_tokens.size(0), m = graph_tokens.size(1);
+  auto flat = graph_tokens.reshape({g * m, d_});  // [G*M, d]
+  for (size_t i = 0; i < kv_->size(); ++i) {
+    auto ln = ln_kv_[i]->as<torch::nn::LayerNorm>();
+    auto kv = kv_[i]->as<torch::nn::Linear>();
+    out.push_back(kv->forward(ln->forward(flat)).view({g, m, 2 * d_}));  // [G, M, 2d]
+  }
+  return out;
+}
+
+torch::Tensor ArHeadImpl::forward(const torch::Tensor& text, const torch::Tensor& text_mask,
+                                  const std::vector<torch::Tensor>& memory,
+                                  const torch::Tensor& graph_mask,
+                                  const torch::Tensor& text_graph) {
+  const int64_t b = text.size(0), l = text.size(1), m = graph_mask.size(1);
+  // Key padding of each text's graph: -inf on padded graph tokens, [B*H, 1, M].
+  auto bias =
+      torch::zeros({b, 1, m}, text.options())
+          .masked_fill_(graph_mask.index_select(0, text_graph).logical_not().view({b, 1, m}),
+                        -std::numeric_limits<float>::infinity())
+          .repeat_interleave(heads_, 0);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(dh_));
+  auto x = text.reshape({b * l, d_});  // [B*L, d]
+  for (size_t i = 0; i < memory.size(); ++i) {
+    auto q =
+        q_[i]->as<torch::nn::Linear>()->forward(ln_q_[i]->as<torch::nn::LayerNorm>()->forward(x));
+    q = q.view({b, l, heads_, dh_}).transpose(1, 2).reshape({b * heads_, l, dh_});  // [B*H, L, dh]
+    auto kv = memory[i].index_select(0, text_graph);                                // [B, M, 2d]
+    auto parts = kv.view({b, m, 2, heads_, dh_})
+                     .permute({2, 0, 3, 1, 4})
+                     .reshape({2, b * heads_, m, dh_});                           // [2, B*H, M, dh]
+    auto scores = torch::baddbmm(bias, q, parts[0].transpose(1, 2), 1.0, scale);  // [B*H, L, M]
+    auto ctx = torch::bmm(torch::softmax(scores, -1), parts[1])
+                   .view({b, heads_, l, dh_})
+                   .transpose(1, 2)
+                   .reshape({b * l, d_});
+    x = x + out_[i]->as<torch::nn::Linear>()->forward(ctx);
+    auto ff = ff1_[i]->as<torch::nn::Linear>()->forward(
+        ln_ff_[i]->as<torch::nn::LayerNorm>()->forward(x));
+    x = x + ff2_[i]->as<torch::nn::Linear>()->forward(torch::gelu(ff));
+  }
+  auto h = final_(x).view({b, l, d_});                                            // [B, L, d]
+  auto mean = masked_mean(h, text_mask);                                          // [B, d]
+  auto max = h.masked_fill(text_mask.logical_not().unsqueeze(-1), -1e4).amax(1);  // [B, d]
+  return fc2_(torch::gelu(fc1_(torch::cat({mean, max}, 1)))).squeeze(1);          // [B]
+}
+
+torch::Tensor ar_head_loss(const torch::Tensor& logits, const torch::Tensor& target) {
+  return torch::nn::functional::binary_cross_entropy_with_logits(logits, target.to(logits.dtype()));
+}
+
+torch::Tensor ArchBertNetImpl::ar_logits(const TextEncoding& texts, const GraphEncoding& graphs,
+                                         const torch::Tensor& text_graph) {
+  if (!has_ar_head()) throw Error(ErrorKind::kUsage, "this network has no statement head");
+  return ar_->forward(texts.token_states, texts.mask, ar_->memory(graphs.tokens), graphs.token_mask,
+                      text_graph);  // [B]
 }
 
 torch::Tensor sim_loss(const torch::Tensor& cosine, const torch::Tensor& target) {

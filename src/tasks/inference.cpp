@@ -88,9 +88,11 @@ ReasonResult reason(const LoadedModel& m, const ArchGraph& graph, const std::str
   ReasonResult r;
   r.threshold = m.ar_threshold;
   // Text first: a bad statement is reported before any graph work.
-  std::vector<float> jt = text_vector(m, statement, "statement", &r.warnings);
-  std::vector<float> jg = embed_graph(m, graph, &r.warnings);
-  r.score = cosine_similarity(jt, jg);
+  std::vector<TextCheck> checks;
+  auto ids = encode_texts(m, {statement}, &checks, "statement");
+  append(r.warnings, text_warnings(m, checks[0], "statement"));
+  append(r.warnings, graph_warnings(m, graph));
+  r.score = m.model.statement_scores(ids, {&graph}, {0}).at(0);
   r.correct = r.score >= r.threshold;
   return r;
 }
@@ -99,8 +101,12 @@ CloneResult clone(const LoadedModel& m, const ArchGraph& a, const ArchGraph& b,
                   const std::optional<std::string>& text) {
   CloneResult r;
   r.threshold = m.acd_threshold;
-  std::vector<float> jt;
-  if (text) jt = text_vector(m, *text, "text", &r.warnings);
+  std::vector<std::vector<int32_t>> ids;
+  if (text) {
+    std::vector<TextCheck> checks;
+    ids = encode_texts(m, {*text}, &checks, "text");
+    append(r.warnings, text_warnings(m, checks[0], "text"));
+  }
   append(r.warnings, graph_warnings(m, a));
   if (&a != &b) append(r.warnings, graph_warnings(m, b));
   // One forward pass for both graphs; the batch masks padding, so each row is the graph's own J_g.
@@ -110,10 +116,11 @@ CloneResult clone(const LoadedModel& m, const ArchGraph& a, const ArchGraph& b,
   if (text) {
     // BACD: the pair is similar with respect to the text when the text is true of both graphs
     // (AR at τ_ar) and the graphs are similar (ACD at τ_acd).
+    const std::vector<float> s = m.model.statement_scores({ids[0], ids[0]}, {&a, &b}, {0, 1});
     for (int i = 0; i < 2; ++i) {
       ReasonResult t;
       t.threshold = m.ar_threshold;
-      t.score = cosine_similarity(jt, jg[i]);
+      t.score = s[static_cast<size_t>(i)];
       t.correct = t.score >= t.threshold;
       (i == 0 ? r.text_a : r.text_b) = t;
     }

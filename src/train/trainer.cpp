@@ -227,6 +227,34 @@ torch::Tensor embed_graph_rows(ArchBertNet& net, const TrainData& d,
   return net->pooled_graphs(ptrs, 32);
 }
 
+// The statement head's probability for every sample (its text about its graph), graphs taken
+// 32 at a time with every sample about them.
+std::vector<float> head_scores(ArchBertNet& net, const TrainData& d,
+                               const std::vector<Text>& samples) {
+  std::map<int64_t, std::vector<size_t>> by_graph;
+  for (size_t i = 0; i < samples.size(); ++i) by_graph[samples[i].graph].push_back(i);
+  std::vector<float> s(samples.size());
+  for (auto it = by_graph.begin(); it != by_graph.end();) {
+    std::vector<const ArchGraph*> ptrs;
+    std::vector<std::vector<int32_t>> ids;
+    std::vector<int64_t> text_graph;
+    std::vector<size_t> rows;
+    for (; it != by_graph.end() && ptrs.size() < 32; ++it) {
+      for (size_t i : it->second) {
+        ids.push_back(d.ids[samples[i].text]);
+        text_graph.push_back(static_cast<int64_t>(ptrs.size()));
+        rows.push_back(i);
+      }
+      ptrs.push_back(&d.graphs[it->first]);
+    }
+    auto out = net->forward_pairs(make_graph_batch(ptrs, net->config()), ids,
+                                  torch::tensor(text_graph), 256);
+    auto p = torch::sigmoid(out.ar_logits).contiguous();
+    for (size_t k = 0; k < rows.size(); ++k) s[rows[k]] = p.data_ptr<float>()[k];
+  }
+  return s;
+}
+
 struct Validation {
   nlohmann::json json;
   double ar_threshold = 0.5, acd_threshold = 0.5;
@@ -254,14 +282,19 @@ Validation validate(ArchBertNet& net, const TrainData& d, const TrainOptions& o)
         graphs.push_back(t.graph);
       texts.push_back(t.text);
     }
-    auto jg = embed_graph_rows(net, d, graphs);
-    std::vector<std::vector<int32_t>> ids;
-    for (int32_t t : texts) ids.push_back(d.ids[t]);
-    auto jt = net->pooled_texts(ids, 256);
-    std::vector<int64_t> idx;
-    for (const Text& t : samples) idx.push_back(row[t.graph]);
-    auto cos = torch::cosine_similarity(jt, jg.index_select(0, torch::tensor(idx)), 1, 1e-8);
-    std::vector<float> s(cos.data_ptr<float>(), cos.data_ptr<float>() + cos.numel()), y;
+    std::vector<float> s, y;
+    if (net->has_ar_head()) {
+      s = head_scores(net, d, samples);
+    } else {
+      auto jg = embed_graph_rows(net, d, graphs);
+      std::vector<std::vector<int32_t>> ids;
+      for (int32_t t : texts) ids.push_back(d.ids[t]);
+      auto jt = net->pooled_texts(ids, 256);
+      std::vector<int64_t> idx;
+      for (const Text& t : samples) idx.push_back(row[t.graph]);
+      auto cos = torch::cosine_similarity(jt, jg.index_select(0, torch::tensor(idx)), 1, 1e-8);
+      s.assign(cos.data_ptr<float>(), cos.data_ptr<float>() + cos.numel());
+    }
     for (const Text& t : samples) y.push_back(t.label);
     all_s.insert(all_s.end(), s.begin(), s.end());
     all_y.insert(all_y.end(), y.begin(), y.end());
@@ -393,6 +426,11 @@ TrainReport train_pretrain(const TrainOptions& o) {
     throw Error(ErrorKind::kUsage, "--sim-temperature must be positive");
   if (o.inventory_weight < 0)
     throw Error(ErrorKind::kUsage, "--inventory-weight must not be negative");
+  if (o.ar_head_weight < 0) throw Error(ErrorKind::kUsage, "--ar-head-weight must not be negative");
+  if (o.ar_head_weight > 0 && o.graph_only)
+    throw Error(ErrorKind::kUsage, "--graph-only reads no descriptions: drop --ar-head-weight");
+  if (o.ar_head_layers < 1 || o.ar_head_layers > 12)
+    throw Error(ErrorKind::kUsage, "--ar-head-layers must be in [1, 12]");
   if (o.graph_only && !(o.acd_weight > 0))
     throw Error(ErrorKind::kUsage, "--graph-only learns from the ACD term: give --acd-weight");
   if (o.contrastive_graphs > 0 && !(o.contrastive_weight > 0))
@@ -462,6 +500,7 @@ TrainReport train_pretrain(const TrainOptions& o) {
     config.use_numbers = config.use_numbers && o.use_numbers;
     config.use_text_kernels = config.use_text_kernels || o.text_kernels;
     config.inventory_head = config.inventory_head || o.inventory_weight > 0;
+    if (o.ar_head_weight > 0) config.ar_head_layers = o.ar_head_layers;
     config.balanced_summary = config.balanced_summary || o.balanced_summary;
     config.balanced_numbers = config.balanced_numbers || o.balanced_numbers;
     config.validate(o.config_path.empty() ? "preset " + o.preset : o.config_path);
@@ -494,6 +533,11 @@ TrainReport train_pretrain(const TrainOptions& o) {
                 o.resume +
                     ": the checkpoint's number tokens are not balanced; --balanced-numbers needs "
                     "a run started with it");
+  if (o.ar_head_weight > 0 && config.ar_head_layers == 0)
+    throw Error(ErrorKind::kUsage,
+                o.resume +
+                    ": the checkpoint has no statement head; --ar-head-weight needs a run "
+                    "started with it");
   if (o.inventory_weight > 0 && !config.inventory_head)
     throw Error(ErrorKind::kUsage,
                 o.resume +
@@ -552,7 +596,7 @@ TrainReport train_pretrain(const TrainOptions& o) {
   net->train();
   auto window_start = Clock::now();
   int64_t window_samples = 0, window_steps = 0;
-  double loss_avg = 0, sim_avg = 0, mam_avg = 0, acd_avg = 0, inv_avg = 0;
+  double loss_avg = 0, sim_avg = 0, mam_avg = 0, acd_avg = 0, inv_avg = 0, head_avg = 0;
   const double run_start_step = static_cast<double>(step);
   const auto run_start = Clock::now();
 
@@ -624,7 +668,11 @@ TrainReport train_pretrain(const TrainOptions& o) {
                    : o.sim_loss == "bce" ? sim_loss_bce(out.cosine, y, o.sim_temperature)
                                          : sim_loss(out.cosine, y);
       auto loss = l_sim;
-      torch::Tensor l_mam, l_acd, l_inv;
+      torch::Tensor l_mam, l_acd, l_inv, l_head;
+      if (o.ar_head_weight > 0 && !o.graph_only) {
+        l_head = ar_head_loss(out.ar_logits, y);
+        loss = loss + o.ar_head_weight * l_head;
+      }
       if (o.use_mam) {
         l_mam = mam_loss(out.mam_logits, targets, gb);
         loss = loss + o.mam_weight * l_mam;
@@ -705,6 +753,7 @@ TrainReport train_pretrain(const TrainOptions& o) {
       if (l_mam.defined()) mam_avg = k * mam_avg + (1 - k) * l_mam.item<double>();
       if (l_acd.defined()) acd_avg = k * acd_avg + (1 - k) * l_acd.item<double>();
       if (l_inv.defined()) inv_avg = k * inv_avg + (1 - k) * l_inv.item<double>();
+      if (l_head.defined()) head_avg = k * head_avg + (1 - k) * l_head.item<double>();
       // Throughput in descriptions; a --graph-only run has none, so it counts graphs.
       window_samples += static_cast<int64_t>(o.graph_only ? ptrs.size() : labels.size());
       report.samples += static_cast<int64_t>(labels.size());
@@ -716,8 +765,10 @@ TrainReport train_pretrain(const TrainOptions& o) {
         const int width = 20, filled = static_cast<int>(width * step / std::max<int64_t>(1, total));
         std::string bar(filled, '#');
         bar.resize(width, '.');
-        char inv[32] = "";
-        if (l_inv.defined()) std::snprintf(inv, sizeof inv, " inv %.4f", inv_avg);
+        char inv[64] = "";
+        int used = 0;
+        if (l_inv.defined()) used = std::snprintf(inv, sizeof inv, " inv %.4f", inv_avg);
+        if (l_head.defined()) std::snprintf(inv + used, sizeof inv - used, " head %.4f", head_avg);
         std::fprintf(stderr,
                      "%sepoch %d/%d step %lld/%lld [%s] loss %.4f (sim %.4f mam %.3f acd %.4f%s) "
                      "%.1f %s/s lr %.2e ETA %s%s",
