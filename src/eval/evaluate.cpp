@@ -340,17 +340,21 @@ BinaryEvalReport evaluate_ar(const LoadedModel& m, const std::string& dir, const
       embed_graph_set(m, store, used, o.graph_batch, [&](int64_t g, const ArchGraph& graph) {
         if (!d.zoo) models[static_cast<size_t>(g)].name = graph.name;
       });
-  embed_text_set(m, texts, o.text_batch, path);
+  // With a statement head the texts' vectors are not read: the head scores the pairs below.
+  const bool head = has_statement_head(m);
+  if (!head) embed_text_set(m, texts, o.text_batch, path);
   const auto names = name_variants(models);
   const auto blind = blind_map(used, o.seed);
 
   std::vector<double> score, blind_score;
   std::vector<int> name_match;
   for (size_t i = 0; i < samples.size(); ++i) {
-    const auto& t = texts.vectors[text_row[i]];
     const int64_t g = samples[i].graph, gb = blind.at(g);
-    score.push_back(dot(t, graphs[g]));
-    blind_score.push_back(dot(t, graphs[gb]));
+    if (!head) {
+      const auto& t = texts.vectors[text_row[i]];
+      score.push_back(dot(t, graphs[g]));
+      blind_score.push_back(dot(t, graphs[gb]));
+    }
     r.graph_blind_changed += gb != g;
     name_match.push_back(
         text_names_architecture(samples[i].text, names[static_cast<size_t>(g)]) ? 1 : 0);
@@ -358,7 +362,7 @@ BinaryEvalReport evaluate_ar(const LoadedModel& m, const std::string& dir, const
     r.sample_lines.push_back(to_jsonl(samples[i]));
   }
   for (const int64_t g : used) r.graph_names[g] = models[static_cast<size_t>(g)].name;
-  if (has_statement_head(m)) {
+  if (head) {
     // The checkpoint's AR score is its statement head's probability.
     r.score = "statement head probability >= threshold";
     std::vector<std::pair<size_t, int64_t>> pairs, blind_pairs;
@@ -495,19 +499,12 @@ BinaryEvalReport evaluate_bacd(const LoadedModel& m, const std::string& dir, con
   const std::vector<ModelName> models = read_zoo_models(d, store.size());  // before the slow part
   const auto names = name_variants(models);
   const PairContext c = embed_pairs(m, store, used, o);
-  embed_text_set(m, texts, o.text_batch, path);
 
   const double tau = o.threshold.value_or(m.acd_threshold);
   const double tau_ar = m.ar_threshold;
-  // The smallest margin of the three checks; >= 0 exactly when all three pass (the sign of a
-  // difference of two finite doubles is exact).
-  auto bacd_score = [&](const std::vector<float>& t, const std::vector<float>& a,
-                        const std::vector<float>& b) {
-    return std::min({dot(t, a) - tau_ar, dot(t, b) - tau_ar, dot(a, b) - tau});
-  };
-  // With a statement head, the two AR checks read its probabilities: per quartet, the text about
-  // a, about b, and about the graph-blind a and b.
-  std::vector<double> head_a, head_b, head_blind_a, head_blind_b;
+  // The AR score of each quartet's text about a, about b, and about the graph-blind a and b:
+  // the statement head's probabilities when the checkpoint has one, else cos(J_text, J_graph).
+  std::vector<double> ar_a, ar_b, ar_blind_a, ar_blind_b;
   if (has_statement_head(m)) {
     r.score = "head(text, a) >= tau_ar and head(text, b) >= tau_ar and cos(J_a, J_b) >= threshold";
     std::vector<std::pair<size_t, int64_t>> pa, pb, pba, pbb;
@@ -517,11 +514,26 @@ BinaryEvalReport evaluate_bacd(const LoadedModel& m, const std::string& dir, con
       pba.push_back({text_row[i], c.blind.at(quartets[i].a)});
       pbb.push_back({text_row[i], c.blind.at(quartets[i].b)});
     }
-    head_a = statement_pair_scores(m, store, texts.texts, pa, o.graph_batch, path);
-    head_b = statement_pair_scores(m, store, texts.texts, pb, o.graph_batch, path);
-    head_blind_a = statement_pair_scores(m, store, texts.texts, pba, o.graph_batch, path);
-    head_blind_b = statement_pair_scores(m, store, texts.texts, pbb, o.graph_batch, path);
+    ar_a = statement_pair_scores(m, store, texts.texts, pa, o.graph_batch, path);
+    ar_b = statement_pair_scores(m, store, texts.texts, pb, o.graph_batch, path);
+    ar_blind_a = statement_pair_scores(m, store, texts.texts, pba, o.graph_batch, path);
+    ar_blind_b = statement_pair_scores(m, store, texts.texts, pbb, o.graph_batch, path);
+  } else {
+    embed_text_set(m, texts, o.text_batch, path);
+    for (size_t i = 0; i < quartets.size(); ++i) {
+      const auto& t = texts.vectors[text_row[i]];
+      const BacdQuartet& q = quartets[i];
+      ar_a.push_back(dot(t, c.graphs[q.a]));
+      ar_b.push_back(dot(t, c.graphs[q.b]));
+      ar_blind_a.push_back(dot(t, c.graphs[c.blind.at(q.a)]));
+      ar_blind_b.push_back(dot(t, c.graphs[c.blind.at(q.b)]));
+    }
   }
+  // The smallest margin of the three checks; >= 0 exactly when all three pass (the sign of a
+  // difference of two finite doubles is exact).
+  auto bacd_score = [&](double text_a, double text_b, int64_t a, int64_t b) {
+    return std::min({text_a - tau_ar, text_b - tau_ar, dot(c.graphs[a], c.graphs[b]) - tau});
+  };
   std::vector<double> score, blind_score, jaccard, uni;
   std::vector<int> jaccard_name;
   for (size_t i = 0; i < quartets.size(); ++i) {
@@ -530,17 +542,9 @@ BinaryEvalReport evaluate_bacd(const LoadedModel& m, const std::string& dir, con
     r.sample_lines.push_back(to_jsonl(q));
     r.graph_names[q.a] = models[static_cast<size_t>(q.a)].name;
     r.graph_names[q.b] = models[static_cast<size_t>(q.b)].name;
-    const auto& t = texts.vectors[text_row[i]];
     const int64_t ba = c.blind.at(q.a), bb = c.blind.at(q.b);
-    if (has_statement_head(m)) {
-      score.push_back(std::min(
-          {head_a[i] - tau_ar, head_b[i] - tau_ar, dot(c.graphs[q.a], c.graphs[q.b]) - tau}));
-      blind_score.push_back(std::min({head_blind_a[i] - tau_ar, head_blind_b[i] - tau_ar,
-                                      dot(c.graphs[ba], c.graphs[bb]) - tau}));
-    } else {
-      score.push_back(bacd_score(t, c.graphs[q.a], c.graphs[q.b]));
-      blind_score.push_back(bacd_score(t, c.graphs[ba], c.graphs[bb]));
-    }
+    score.push_back(bacd_score(ar_a[i], ar_b[i], q.a, q.b));
+    blind_score.push_back(bacd_score(ar_blind_a[i], ar_blind_b[i], ba, bb));
     r.graph_blind_changed += ba != q.a || bb != q.b;
     const double j = acd_jaccard(c.op_sets.at(q.a), c.op_sets.at(q.b));
     jaccard.push_back(j);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <numeric>
 
 #include "archbert/error.h"
@@ -23,6 +24,41 @@ namespace {
 torch::Tensor balanced_sum(const torch::Tensor& what, const torch::Tensor& value) {
   const std::vector<int64_t> dim{what.size(-1)};
   return torch::layer_norm(what, dim) + torch::layer_norm(value, dim);  // [..., d]
+}
+
+// Encodes `ids` in chunks of `chunk` texts of similar length (far less padding than one batch
+// padded to the longest text) and calls visit(rows, encoding) per chunk, rows being the chunk's
+// input indices. Returns the order of the chunks' rows: row k of their concatenation is text
+// order[k] (in_input_order puts it back).
+std::vector<int64_t> encode_in_length_chunks(
+    ArchBertNetImpl& net, const std::vector<std::vector<int32_t>>& ids, int64_t chunk,
+    const std::function<void(const std::vector<int64_t>&, const TextEncoding&)>& visit) {
+  const int64_t n = static_cast<int64_t>(ids.size());
+  const int64_t max_len = net.config().max_text_len;
+  auto length = [&](int64_t i) {
+    return std::min<int64_t>(max_len, static_cast<int64_t>(ids[i].size()));
+  };
+  std::vector<int64_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return length(a) < length(b); });
+  const int64_t step = std::max<int64_t>(1, chunk);
+  for (int64_t i = 0; i < n; i += step) {
+    const std::vector<int64_t> rows(order.begin() + i, order.begin() + std::min(n, i + step));
+    std::vector<std::vector<int32_t>> part;
+    for (int64_t r : rows) part.push_back(ids[r]);
+    visit(rows, net.encode_texts(make_text_batch(part, net.config())));
+  }
+  return order;
+}
+
+// The concatenated chunk results [B, ...] (row k = text order[k]) in input order.
+torch::Tensor in_input_order(const std::vector<torch::Tensor>& parts,
+                             const std::vector<int64_t>& order) {
+  const int64_t n = static_cast<int64_t>(order.size());
+  auto inverse = torch::empty({n}, torch::kLong);
+  inverse.index_put_({torch::tensor(order)}, torch::arange(n, torch::kLong));
+  return torch::cat(parts).index_select(0, inverse);
 }
 
 }  // namespace
@@ -261,26 +297,12 @@ PairOutput ArchBertNetImpl::forward_pairs(const GraphBatch& graphs, const TextBa
 
 torch::Tensor ArchBertNetImpl::pooled_texts(const std::vector<std::vector<int32_t>>& ids,
                                             int64_t chunk) {
-  const int64_t n = static_cast<int64_t>(ids.size());
-  if (n == 0) return torch::zeros({0, config_.d_model});
-  auto length = [&](int64_t i) {
-    return std::min<int64_t>(config_.max_text_len, static_cast<int64_t>(ids[i].size()));
-  };
-  std::vector<int64_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int64_t a, int64_t b) { return length(a) < length(b); });
+  if (ids.empty()) return torch::zeros({0, config_.d_model});
   std::vector<torch::Tensor> parts;
-  const int64_t step = std::max<int64_t>(1, chunk);
-  for (int64_t i = 0; i < n; i += step) {
-    std::vector<std::vector<int32_t>> part;
-    for (int64_t k = i; k < std::min(n, i + step); ++k) part.push_back(ids[order[k]]);
-    parts.push_back(encode_texts(make_text_batch(part, config_)).pooled);  // [chunk, d]
-  }
-  auto sorted = torch::cat(parts);  // [B, d], row k = text order[k]
-  auto inverse = torch::empty({n}, torch::kLong);
-  inverse.index_put_({torch::tensor(order)}, torch::arange(n, torch::kLong));
-  return sorted.index_select(0, inverse);  // [B, d], input order
+  const auto order = encode_in_length_chunks(
+      *this, ids, chunk,
+      [&](const std::vector<int64_t>&, const TextEncoding& t) { parts.push_back(t.pooled); });
+  return in_input_order(parts, order);  // [B, d]
 }
 
 torch::Tensor ArchBertNetImpl::pooled_graphs(const std::vector<const ArchGraph*>& graphs,
@@ -300,39 +322,22 @@ PairOutput ArchBertNetImpl::forward_pairs(const GraphBatch& graphs,
                                           const torch::Tensor& text_graph, int64_t text_chunk) {
   PairOutput out;
   out.graphs = encode_graphs(graphs);
-  if (has_ar_head()) {
-    // Texts in length-sorted chunks as in pooled_texts; each chunk's token states go through the
-    // statement head against the graph tokens' keys and values, projected once for all chunks.
-    const int64_t n = static_cast<int64_t>(ids.size());
+  if (has_ar_head() && !ids.empty()) {
+    // Each chunk's token states go through the statement head against the graph tokens' keys
+    // and values, projected once for all chunks.
     const auto memory = ar_->memory(out.graphs.tokens);
-    auto length = [&](int64_t i) {
-      return std::min<int64_t>(config_.max_text_len, static_cast<int64_t>(ids[i].size()));
-    };
-    std::vector<int64_t> order(n);
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(),
-                     [&](int64_t a, int64_t b) { return length(a) < length(b); });
     std::vector<torch::Tensor> pooled, logits;
-    const int64_t step = std::max<int64_t>(1, text_chunk);
-    for (int64_t i = 0; i < n; i += step) {
-      std::vector<std::vector<int32_t>> part;
-      std::vector<int64_t> rows;
-      for (int64_t k = i; k < std::min(n, i + step); ++k) {
-        part.push_back(ids[order[k]]);
-        rows.push_back(order[k]);
-      }
-      TextEncoding t = encode_texts(make_text_batch(part, config_));
-      pooled.push_back(t.pooled);  // [chunk, d]
-      logits.push_back(ar_->forward(t.token_states, t.mask, memory, out.graphs.token_mask,
-                                    text_graph.index_select(0, torch::tensor(rows))));
-    }
-    auto inverse = torch::empty({n}, torch::kLong);
-    if (n > 0) inverse.index_put_({torch::tensor(order)}, torch::arange(n, torch::kLong));
-    out.texts.pooled = n ? torch::cat(pooled).index_select(0, inverse)
-                         : torch::zeros({0, config_.d_model});                            // [B, d]
-    out.ar_logits = n ? torch::cat(logits).index_select(0, inverse) : torch::zeros({0});  // [B]
+    const auto order = encode_in_length_chunks(
+        *this, ids, text_chunk, [&](const std::vector<int64_t>& rows, const TextEncoding& t) {
+          pooled.push_back(t.pooled);  // [chunk, d]
+          logits.push_back(ar_->forward(t.token_states, t.mask, memory, out.graphs.token_mask,
+                                        text_graph.index_select(0, torch::tensor(rows))));
+        });
+    out.texts.pooled = in_input_order(pooled, order);  // [B, d]
+    out.ar_logits = in_input_order(logits, order);     // [B]
   } else {
     out.texts.pooled = pooled_texts(ids, text_chunk);  // [B, d]
+    if (has_ar_head()) out.ar_logits = torch::zeros({0});
   }
   out.jg_per_text = out.graphs.pooled.index_select(0, text_graph);                    // [B, d]
   out.cosine = torch::cosine_similarity(out.texts.pooled, out.jg_per_text, 1, 1e-8);  // [B]

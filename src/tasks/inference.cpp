@@ -26,13 +26,20 @@ void append(std::vector<std::string>& to, const std::vector<std::string>& from) 
   to.insert(to.end(), from.begin(), from.end());
 }
 
-// J_t of one text, with its warnings.
-std::vector<float> text_vector(const LoadedModel& m, const std::string& text,
-                               const std::string& input_name, std::vector<std::string>* warnings) {
+// The token ids of one text ([1][tokens]), with its warnings.
+std::vector<std::vector<int32_t>> text_ids(const LoadedModel& m, const std::string& text,
+                                           const std::string& input_name,
+                                           std::vector<std::string>* warnings) {
   std::vector<TextCheck> checks;
   auto ids = encode_texts(m, {text}, &checks, input_name);
   if (warnings) append(*warnings, text_warnings(m, checks[0], input_name));
-  return m.model.embed_texts(ids).at(0);
+  return ids;
+}
+
+// J_t of one text, with its warnings.
+std::vector<float> text_vector(const LoadedModel& m, const std::string& text,
+                               const std::string& input_name, std::vector<std::string>* warnings) {
+  return m.model.embed_texts(text_ids(m, text, input_name, warnings)).at(0);
 }
 
 }  // namespace
@@ -88,9 +95,7 @@ ReasonResult reason(const LoadedModel& m, const ArchGraph& graph, const std::str
   ReasonResult r;
   r.threshold = m.ar_threshold;
   // Text first: a bad statement is reported before any graph work.
-  std::vector<TextCheck> checks;
-  auto ids = encode_texts(m, {statement}, &checks, "statement");
-  append(r.warnings, text_warnings(m, checks[0], "statement"));
+  const auto ids = text_ids(m, statement, "statement", &r.warnings);
   append(r.warnings, graph_warnings(m, graph));
   r.score = m.model.statement_scores(ids, {&graph}, {0}).at(0);
   r.correct = r.score >= r.threshold;
@@ -102,11 +107,7 @@ CloneResult clone(const LoadedModel& m, const ArchGraph& a, const ArchGraph& b,
   CloneResult r;
   r.threshold = m.acd_threshold;
   std::vector<std::vector<int32_t>> ids;
-  if (text) {
-    std::vector<TextCheck> checks;
-    ids = encode_texts(m, {*text}, &checks, "text");
-    append(r.warnings, text_warnings(m, checks[0], "text"));
-  }
+  if (text) ids = text_ids(m, *text, "text", &r.warnings);
   append(r.warnings, graph_warnings(m, a));
   if (&a != &b) append(r.warnings, graph_warnings(m, b));
   // One forward pass for both graphs; the batch masks padding, so each row is the graph's own J_g.

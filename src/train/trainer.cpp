@@ -255,6 +255,24 @@ std::vector<float> head_scores(ArchBertNet& net, const TrainData& d,
   return s;
 }
 
+// cos(J_t, J_g) of every sample (its text about its graph), each graph embedded once.
+std::vector<float> cosine_scores(ArchBertNet& net, const TrainData& d,
+                                 const std::vector<Text>& samples) {
+  std::vector<int64_t> graphs;
+  std::map<int64_t, int64_t> row;
+  std::vector<std::vector<int32_t>> ids;
+  for (const Text& t : samples) {
+    if (row.emplace(t.graph, static_cast<int64_t>(graphs.size())).second) graphs.push_back(t.graph);
+    ids.push_back(d.ids[t.text]);
+  }
+  auto jg = embed_graph_rows(net, d, graphs);
+  auto jt = net->pooled_texts(ids, 256);
+  std::vector<int64_t> idx;
+  for (const Text& t : samples) idx.push_back(row[t.graph]);
+  auto cos = torch::cosine_similarity(jt, jg.index_select(0, torch::tensor(idx)), 1, 1e-8);
+  return std::vector<float>(cos.data_ptr<float>(), cos.data_ptr<float>() + cos.numel());
+}
+
 struct Validation {
   nlohmann::json json;
   double ar_threshold = 0.5, acd_threshold = 0.5;
@@ -274,27 +292,9 @@ Validation validate(ArchBertNet& net, const TrainData& d, const TrainOptions& o)
       std::shuffle(samples.begin(), samples.end(), rng);
       samples.resize(o.val_texts);
     }
-    std::vector<int64_t> graphs;
-    std::map<int64_t, int64_t> row;
-    std::vector<int32_t> texts;
-    for (const Text& t : samples) {
-      if (row.emplace(t.graph, static_cast<int64_t>(graphs.size())).second)
-        graphs.push_back(t.graph);
-      texts.push_back(t.text);
-    }
-    std::vector<float> s, y;
-    if (net->has_ar_head()) {
-      s = head_scores(net, d, samples);
-    } else {
-      auto jg = embed_graph_rows(net, d, graphs);
-      std::vector<std::vector<int32_t>> ids;
-      for (int32_t t : texts) ids.push_back(d.ids[t]);
-      auto jt = net->pooled_texts(ids, 256);
-      std::vector<int64_t> idx;
-      for (const Text& t : samples) idx.push_back(row[t.graph]);
-      auto cos = torch::cosine_similarity(jt, jg.index_select(0, torch::tensor(idx)), 1, 1e-8);
-      s.assign(cos.data_ptr<float>(), cos.data_ptr<float>() + cos.numel());
-    }
+    const std::vector<float> s =
+        net->has_ar_head() ? head_scores(net, d, samples) : cosine_scores(net, d, samples);
+    std::vector<float> y;
     for (const Text& t : samples) y.push_back(t.label);
     all_s.insert(all_s.end(), s.begin(), s.end());
     all_y.insert(all_y.end(), y.begin(), y.end());
