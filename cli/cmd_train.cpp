@@ -52,13 +52,15 @@ CommandRunner add_train_commands(CLI::App& app, const GlobalOptions& global) {
   pre->add_option("--inventory-weight", o->inventory_weight,
                   "Weight of the inventory term: J_g must tell which node ops the graph holds "
                   "(0: off)");
-  pre->add_option("--ar-head-weight", o->ar_head_weight,
-                  "Weight of the statement head's loss; > 0 gives the network a statement head "
-                  "whose probability is the AR score (0: AR scores are cos(J_t, J_g))")
-      ->check(CLI::Range(0.0, 100.0));
+  auto* head_weight =
+      pre->add_option("--ar-head-weight", o->ar_head_weight,
+                      "Weight of the statement head's loss; > 0 gives the network a statement head "
+                      "whose probability is the AR score (0: AR scores are cos(J_t, J_g))")
+          ->check(CLI::Range(0.0, 100.0));
   pre->add_option("--ar-head-layers", o->ar_head_layers,
                   "Cross-attention layers of the statement head (with --ar-head-weight)")
-      ->check(CLI::Range(1, 12));
+      ->check(CLI::Range(1, 12))
+      ->needs(head_weight);
   pre->add_option("--sim-loss", o->sim_loss,
                   "L_SIM: mse (paper eq. 3, (y - cos)^2) or bce (cross-entropy of "
                   "sigmoid((cos - 0.5) / T))")

@@ -60,6 +60,10 @@ TEST_F(CliTest, UsageErrorsExitOne) {
   EXPECT_EQ(run("graph").code, 1);
   EXPECT_EQ(run("graph x.onnx --no-such-flag").code, 1);
   EXPECT_EQ(run("--threads -3 doctor").code, 1);
+  // The head's depth means nothing without the head: refused before any data is read.
+  CliRun layers = run("train pretrain --data d --out o.ckpt --ar-head-layers 2");
+  EXPECT_EQ(layers.code, 1);
+  EXPECT_NE(layers.err.find("--ar-head-weight"), std::string::npos) << layers.err;
   CliRun help = run("--help");
   EXPECT_EQ(help.code, 0);
   EXPECT_NE(help.out.find("Exit codes"), std::string::npos);

@@ -719,6 +719,26 @@ TEST(StatementHead, LossByHand) {
   EXPECT_NEAR(loss.item<double>(), 0.5 * (std::log(2.0) + std::log1p(std::exp(2.0))), 1e-6);
 }
 
+TEST(StatementHead, StartsAsThePapersCosineScore) {
+  // Untrained, the head's logit is the cosine loss's logit (cos - 0.5) / 0.1 plus a correction
+  // near zero; the correction is what training changes.
+  torch::manual_seed(20);
+  ModelConfig c = tiny();
+  c.ar_head_layers = 1;
+  ArchBertNet net(c);
+  net->eval();
+  torch::NoGradGuard ng;
+  std::vector<ArchGraph> gs = {make_graph(80, 4), make_graph(81, 7)};
+  std::vector<std::vector<int32_t>> texts;
+  for (int i = 0; i < 6; ++i) texts.push_back(make_text(90 + i, 3 + i, c.text_vocab));
+  auto out = net->forward_pairs(make_graph_batch({&gs[0], &gs[1]}, c), texts,
+                                torch::tensor({0, 1, 1, 0, 1, 0}), 4);
+  ASSERT_EQ(out.ar_logits.size(0), 6);
+  auto expected = (out.cosine - 0.5) / 0.1;
+  EXPECT_LT((out.ar_logits - expected).abs().max().item<float>(), 0.05f);
+  EXPECT_GT((out.ar_logits - expected).abs().max().item<float>(), 0.0f);
+}
+
 TEST(StatementHead, ChunkedPairsMatchOneBatchAndKeepOrder) {
   torch::manual_seed(21);
   ModelConfig c = tiny();

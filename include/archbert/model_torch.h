@@ -190,21 +190,39 @@ class AqaHeadImpl : public torch::nn::Module {
 };
 TORCH_MODULE(AqaHead);
 
-// Statement head (ModelConfig::ar_head_layers; not in the paper): cross-attention layers in
-// which a statement's token states attend to its graph's tokens, then an MLP over the masked
-// mean and max of the result -> one logit. Each layer: x + MHA(LN(x), LN(graph)), then
-// x + FFN(LN(x)) with an FFN of width d. The graph side's keys and values are projected once per
-// graph (memory()) and shared by every statement about that graph.
+// The real (unpadded) tokens of a set of statements, the statement head's input.
+struct StatementTokens {
+  torch::Tensor states;       // [T, d]
+  std::vector<int64_t> text;  // [T]: the statement (batch row) each token belongs to
+  std::vector<int64_t> pos;   // [T]: its position in that statement
+
+  // The tokens of text [B, L, d] under mask [B, L] bool; row b of the batch is statement rows[b].
+  static StatementTokens of(const torch::Tensor& text, const torch::Tensor& mask,
+                            const std::vector<int64_t>& rows);
+  // The tokens of several sets, in order.
+  static StatementTokens cat(const std::vector<StatementTokens>& parts);
+};
+
+// Statement head (ModelConfig::ar_head_layers; not in the paper). A statement's token states
+// attend to its graph's tokens through cross-attention layers, each x + MHA(LN(x), LN(graph))
+// then x + FFN(LN(x)) with an FFN of width d; an MLP over the masked mean and max of the result
+// gives a correction that is added to the paper's score:
+//   logit = a·cos(J_t, J_g) + b + MLP(mean, max),
+// with a, b learned (starting at 10 and -5, the cosine loss's (cos - 0.5) / 0.1) and the MLP's
+// last layer starting near zero, so the head starts as the cosine and learns what it misses. The
+// cosine enters detached: the head does not train J_t or J_g through it.
+// The tokens of all statements about one graph are grouped into one query set, so each graph's
+// keys and values (projected once per graph by memory()) are read once, not once per statement.
 class ArHeadImpl : public torch::nn::Module {
  public:
   explicit ArHeadImpl(const ModelConfig& config);
   // Per layer: keys and values of every graph token, [G, M, 2d].
   std::vector<torch::Tensor> memory(const torch::Tensor& graph_tokens);
-  // text [B, L, d], text_mask [B, L] bool; memory from memory(); graph_mask [G, M] bool;
-  // text_graph [B] long (the graph row of each text) -> logits [B].
-  torch::Tensor forward(const torch::Tensor& text, const torch::Tensor& text_mask,
+  // tokens of n statements; memory from memory(); graph_mask [G, M] bool; text_graph [n] long
+  // (the graph row of each statement); cosine [n] (cos(J_t, J_g) of each) -> logits [n].
+  torch::Tensor forward(const StatementTokens& tokens, int64_t n,
                         const std::vector<torch::Tensor>& memory, const torch::Tensor& graph_mask,
-                        const torch::Tensor& text_graph);
+                        const torch::Tensor& text_graph, const torch::Tensor& cosine);
 
  private:
   int64_t d_, heads_, dh_;
@@ -212,6 +230,7 @@ class ArHeadImpl : public torch::nn::Module {
   torch::nn::ModuleList q_{nullptr}, kv_{nullptr}, out_{nullptr}, ff1_{nullptr}, ff2_{nullptr};
   torch::nn::LayerNorm final_{nullptr};
   torch::nn::Linear fc1_{nullptr}, fc2_{nullptr};  // 2d -> d -> 1
+  torch::Tensor cos_scale_, cos_bias_;             // [1], [1]
 };
 TORCH_MODULE(ArHead);
 

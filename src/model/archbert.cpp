@@ -322,26 +322,26 @@ PairOutput ArchBertNetImpl::forward_pairs(const GraphBatch& graphs,
                                           const torch::Tensor& text_graph, int64_t text_chunk) {
   PairOutput out;
   out.graphs = encode_graphs(graphs);
-  if (has_ar_head() && !ids.empty()) {
-    // Each chunk's token states go through the statement head against the graph tokens' keys
-    // and values, projected once for all chunks.
-    const auto memory = ar_->memory(out.graphs.tokens);
-    std::vector<torch::Tensor> pooled, logits;
-    const auto order = encode_in_length_chunks(
-        *this, ids, text_chunk, [&](const std::vector<int64_t>& rows, const TextEncoding& t) {
-          pooled.push_back(t.pooled);  // [chunk, d]
-          logits.push_back(ar_->forward(t.token_states, t.mask, memory, out.graphs.token_mask,
-                                        text_graph.index_select(0, torch::tensor(rows))));
-        });
-    out.texts.pooled = in_input_order(pooled, order);  // [B, d]
-    out.ar_logits = in_input_order(logits, order);     // [B]
-  } else {
-    out.texts.pooled = pooled_texts(ids, text_chunk);  // [B, d]
-    if (has_ar_head()) out.ar_logits = torch::zeros({0});
-  }
-  out.jg_per_text = out.graphs.pooled.index_select(0, text_graph);                    // [B, d]
-  out.cosine = torch::cosine_similarity(out.texts.pooled, out.jg_per_text, 1, 1e-8);  // [B]
-  out.mam_logits = mam_(out.graphs.node_states);  // [G, Nmax, node_vocab]
+  // With a statement head, each chunk's real tokens are kept for it; the head then reads all of
+  // them at once, grouped by graph.
+  std::vector<StatementTokens> tokens;
+  std::vector<torch::Tensor> pooled;
+  const auto order = encode_in_length_chunks(
+      *this, ids, text_chunk, [&](const std::vector<int64_t>& rows, const TextEncoding& t) {
+        pooled.push_back(t.pooled);  // [chunk, d]
+        if (has_ar_head()) tokens.push_back(StatementTokens::of(t.token_states, t.mask, rows));
+      });
+  out.texts.pooled =
+      ids.empty() ? torch::zeros({0, config_.d_model}) : in_input_order(pooled, order);  // [B, d]
+  out.jg_per_text = out.graphs.pooled.index_select(0, text_graph);                       // [B, d]
+  out.cosine = torch::cosine_similarity(out.texts.pooled, out.jg_per_text, 1, 1e-8);     // [B]
+  if (has_ar_head())
+    out.ar_logits =
+        ids.empty() ? torch::zeros({0})
+                    : ar_->forward(StatementTokens::cat(tokens), static_cast<int64_t>(ids.size()),
+                                   ar_->memory(out.graphs.tokens), out.graphs.token_mask,
+                                   text_graph, out.cosine);  // [B]
+  out.mam_logits = mam_(out.graphs.node_states);             // [G, Nmax, node_vocab]
   return out;
 }
 

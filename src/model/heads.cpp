@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 #include "archbert/model_torch.h"
 
@@ -56,6 +57,13 @@ ArHeadImpl::ArHeadImpl(const ModelConfig& c)
   final_ = register_module("final_norm", LayerNorm(LayerNormOptions({d_})));
   fc1_ = register_module("fc1", Linear(2 * d_, d_));
   fc2_ = register_module("fc2", Linear(d_, 1));
+  // The correction starts near zero (not at zero: fc1 would get no gradient), the cosine term at
+  // the cosine loss's logit (cos - 0.5) / 0.1.
+  torch::NoGradGuard no_grad;
+  torch::nn::init::normal_(fc2_->weight, 0.0, 1e-3);
+  torch::nn::init::zeros_(fc2_->bias);
+  cos_scale_ = register_parameter("cos_scale", torch::full({1}, 10.0f));
+  cos_bias_ = register_parameter("cos_bias", torch::full({1}, -5.0f));
 }
 
 std::vector<torch::Tensor> ArHeadImpl::memory(const torch::Tensor& graph_tokens) {
@@ -70,41 +78,103 @@ std::vector<torch::Tensor> ArHeadImpl::memory(const torch::Tensor& graph_tokens)
   return out;
 }
 
-torch::Tensor ArHeadImpl::forward(const torch::Tensor& text, const torch::Tensor& text_mask,
+StatementTokens StatementTokens::of(const torch::Tensor& text, const torch::Tensor& mask,
+                                    const std::vector<int64_t>& rows) {
+  const int64_t b = text.size(0), l = text.size(1);
+  auto m = mask.to(torch::kBool).contiguous();
+  const bool* mp = m.data_ptr<bool>();
+  StatementTokens out;
+  std::vector<int64_t> flat;
+  for (int64_t i = 0; i < b; ++i)
+    for (int64_t j = 0; j < l; ++j)
+      if (mp[i * l + j]) {
+        flat.push_back(i * l + j);
+        out.text.push_back(rows[static_cast<size_t>(i)]);
+        out.pos.push_back(j);
+      }
+  out.states = text.reshape({b * l, text.size(2)}).index_select(0, torch::tensor(flat));  // [T, d]
+  return out;
+}
+
+StatementTokens StatementTokens::cat(const std::vector<StatementTokens>& parts) {
+  StatementTokens out;
+  std::vector<torch::Tensor> states;
+  for (const auto& p : parts) {
+    states.push_back(p.states);
+    out.text.insert(out.text.end(), p.text.begin(), p.text.end());
+    out.pos.insert(out.pos.end(), p.pos.begin(), p.pos.end());
+  }
+  out.states = torch::cat(states);  // [T, d]
+  return out;
+}
+
+torch::Tensor ArHeadImpl::forward(const StatementTokens& tokens, int64_t n,
                                   const std::vector<torch::Tensor>& memory,
-                                  const torch::Tensor& graph_mask,
-                                  const torch::Tensor& text_graph) {
-  const int64_t b = text.size(0), l = text.size(1), m = graph_mask.size(1);
-  // Key padding of each text's graph: -inf on padded graph tokens, [B*H, 1, M].
-  auto bias =
-      torch::zeros({b, 1, m}, text.options())
-          .masked_fill_(graph_mask.index_select(0, text_graph).logical_not().view({b, 1, m}),
-                        -std::numeric_limits<float>::infinity())
-          .repeat_interleave(heads_, 0);
+                                  const torch::Tensor& graph_mask, const torch::Tensor& text_graph,
+                                  const torch::Tensor& cosine) {
+  const auto opts = tokens.states.options();
+  if (n == 0) return torch::zeros({0}, opts);
+  const int64_t t = tokens.states.size(0), m = graph_mask.size(1);
+  // Group the tokens by graph: graph row -> local index (graphs without statements are left
+  // out), and each token's slot in its graph's query set.
+  auto tg = text_graph.to(torch::kLong).contiguous();
+  const int64_t* tgp = tg.data_ptr<int64_t>();
+  std::vector<int64_t> local(static_cast<size_t>(graph_mask.size(0)), -1), used, count;
+  std::vector<int64_t> gi(static_cast<size_t>(t)), si(static_cast<size_t>(t));
+  int64_t slots = 1, len = 1;
+  for (int64_t k = 0; k < t; ++k) {
+    const int64_t g = tgp[tokens.text[static_cast<size_t>(k)]];
+    auto& lg = local[static_cast<size_t>(g)];
+    if (lg < 0) {
+      lg = static_cast<int64_t>(used.size());
+      used.push_back(g);
+      count.push_back(0);
+    }
+    gi[static_cast<size_t>(k)] = lg;
+    si[static_cast<size_t>(k)] = count[static_cast<size_t>(lg)]++;
+    slots = std::max(slots, count[static_cast<size_t>(lg)]);
+    len = std::max(len, tokens.pos[static_cast<size_t>(k)] + 1);
+  }
+  const int64_t gu = static_cast<int64_t>(used.size());
+  const auto used_t = torch::tensor(used), g_idx = torch::tensor(gi), s_idx = torch::tensor(si);
+  // Key padding of each graph: -inf on padded graph tokens, [Gu*H, 1, M].
+  auto bias = torch::zeros({gu, 1, m}, opts)
+                  .masked_fill_(graph_mask.index_select(0, used_t).logical_not().view({gu, 1, m}),
+                                -std::numeric_limits<float>::infinity())
+                  .repeat_interleave(heads_, 0);
   const double scale = 1.0 / std::sqrt(static_cast<double>(dh_));
-  auto x = text.reshape({b * l, d_});  // [B*L, d]
+  auto x = tokens.states;  // [T, d]
   for (size_t i = 0; i < memory.size(); ++i) {
     auto q =
         q_[i]->as<torch::nn::Linear>()->forward(ln_q_[i]->as<torch::nn::LayerNorm>()->forward(x));
-    q = q.view({b, l, heads_, dh_}).transpose(1, 2).reshape({b * heads_, l, dh_});  // [B*H, L, dh]
-    auto kv = memory[i].index_select(0, text_graph);                                // [B, M, 2d]
-    auto parts = kv.view({b, m, 2, heads_, dh_})
+    auto qs = torch::zeros({gu, slots, d_}, opts)
+                  .index_put({g_idx, s_idx}, q)  // [Gu, S, d]: each graph's statement tokens
+                  .view({gu, slots, heads_, dh_})
+                  .transpose(1, 2)
+                  .reshape({gu * heads_, slots, dh_});  // [Gu*H, S, dh]
+    auto kv = memory[i].index_select(0, used_t);        // [Gu, M, 2d]
+    auto parts = kv.view({gu, m, 2, heads_, dh_})
                      .permute({2, 0, 3, 1, 4})
-                     .reshape({2, b * heads_, m, dh_});                           // [2, B*H, M, dh]
-    auto scores = torch::baddbmm(bias, q, parts[0].transpose(1, 2), 1.0, scale);  // [B*H, L, M]
+                     .reshape({2, gu * heads_, m, dh_});  // [2, Gu*H, M, dh]
+    auto scores = torch::baddbmm(bias, qs, parts[0].transpose(1, 2), 1.0, scale);  // [Gu*H, S, M]
     auto ctx = torch::bmm(torch::softmax(scores, -1), parts[1])
-                   .view({b, heads_, l, dh_})
+                   .view({gu, heads_, slots, dh_})
                    .transpose(1, 2)
-                   .reshape({b * l, d_});
+                   .reshape({gu, slots, d_})
+                   .index({g_idx, s_idx});  // [T, d]
     x = x + out_[i]->as<torch::nn::Linear>()->forward(ctx);
     auto ff = ff1_[i]->as<torch::nn::Linear>()->forward(
         ln_ff_[i]->as<torch::nn::LayerNorm>()->forward(x));
     x = x + ff2_[i]->as<torch::nn::Linear>()->forward(torch::gelu(ff));
   }
-  auto h = final_(x).view({b, l, d_});                                            // [B, L, d]
-  auto mean = masked_mean(h, text_mask);                                          // [B, d]
-  auto max = h.masked_fill(text_mask.logical_not().unsqueeze(-1), -1e4).amax(1);  // [B, d]
-  return fc2_(torch::gelu(fc1_(torch::cat({mean, max}, 1)))).squeeze(1);          // [B]
+  auto h = final_(x);  // [T, d]
+  const auto t_idx = torch::tensor(tokens.text), p_idx = torch::tensor(tokens.pos);
+  auto sum = torch::zeros({n, d_}, opts).index_add(0, t_idx, h);                          // [n, d]
+  auto cnt = torch::zeros({n}, opts).index_add(0, t_idx, torch::ones({t}, opts));         // [n]
+  auto mean = sum / cnt.clamp_min(1).unsqueeze(1);                                        // [n, d]
+  auto max = torch::full({n, len, d_}, -1e4, opts).index_put({t_idx, p_idx}, h).amax(1);  // [n, d]
+  auto correction = fc2_(torch::gelu(fc1_(torch::cat({mean, max}, 1)))).squeeze(1);       // [n]
+  return cos_scale_ * cosine.detach() + cos_bias_ + correction;                           // [n]
 }
 
 torch::Tensor ar_head_loss(const torch::Tensor& logits, const torch::Tensor& target) {
@@ -114,8 +184,13 @@ torch::Tensor ar_head_loss(const torch::Tensor& logits, const torch::Tensor& tar
 torch::Tensor ArchBertNetImpl::ar_logits(const TextEncoding& texts, const GraphEncoding& graphs,
                                          const torch::Tensor& text_graph) {
   if (!has_ar_head()) throw Error(ErrorKind::kUsage, "this network has no statement head");
-  return ar_->forward(texts.token_states, texts.mask, ar_->memory(graphs.tokens), graphs.token_mask,
-                      text_graph);  // [B]
+  const int64_t n = texts.token_states.size(0);
+  std::vector<int64_t> rows(static_cast<size_t>(n));
+  std::iota(rows.begin(), rows.end(), 0);
+  auto cosine = torch::cosine_similarity(texts.pooled, graphs.pooled.index_select(0, text_graph), 1,
+                                         1e-8);  // [B]
+  return ar_->forward(StatementTokens::of(texts.token_states, texts.mask, rows), n,
+                      ar_->memory(graphs.tokens), graphs.token_mask, text_graph, cosine);  // [B]
 }
 
 torch::Tensor sim_loss(const torch::Tensor& cosine, const torch::Tensor& target) {
