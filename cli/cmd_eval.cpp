@@ -24,6 +24,7 @@ CommandRunner add_eval_commands(CLI::App& app, const GlobalOptions&) {
     bool claims = false;
     int64_t limit = 0;
     uint64_t seed = 0;
+    int rerank = 0;
   };
   auto s = std::make_shared<State>();
   s->cmd = app.add_subcommand(
@@ -56,6 +57,10 @@ CommandRunner add_eval_commands(CLI::App& app, const GlobalOptions&) {
   cmd->add_option("--scores", s->scores,
                   "AR/ACD/BACD: also write every sample's score, decision and label to this "
                   "JSON Lines file");
+  cmd->add_option("--rerank", s->rerank,
+                  "Search with a statement head: reorder each query's first N models by the "
+                  "head's probability (0: cosine only)")
+      ->check(CLI::Range(0, 100000));
   cmd->add_flag("--json", s->json, "Write JSON");
 
   return [s] {
@@ -70,6 +75,9 @@ CommandRunner add_eval_commands(CLI::App& app, const GlobalOptions&) {
     o.limit = s->limit;
     o.seed = s->seed;
     o.claims = s->claims;
+    o.rerank = s->rerank;
+    if (o.rerank > 0 && s->task != "search")
+      throw archbert::Error(archbert::ErrorKind::kUsage, "--rerank applies to search");
     if (o.claims && s->task != "ar")
       throw archbert::Error(archbert::ErrorKind::kUsage, "--claims applies to ar");
     if (!s->scores.empty() && s->task == "search")

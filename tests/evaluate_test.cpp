@@ -22,6 +22,8 @@
 #include "archbert/dataset.h"
 #include "archbert/descriptions.h"
 #include "archbert/error.h"
+#include "archbert/metrics.h"
+#include "archbert/model_torch.h"
 #include "archbert/tokenizer.h"
 #include "test_support.h"
 
@@ -33,7 +35,8 @@ using testing_support::TempDir;
 using testing_support::write_zoo_manifest;
 
 // A tiny untrained model whose tokenizer is trained on `corpus`.
-LoadedModel tiny_model(const std::vector<std::string>& corpus, uint64_t seed = 1) {
+LoadedModel tiny_model(const std::vector<std::string>& corpus, uint64_t seed = 1,
+                       int head_layers = 0) {
   TokenizerTrainOptions to;
   to.vocab_size = 300;
   to.min_frequency = 1;
@@ -41,6 +44,7 @@ LoadedModel tiny_model(const std::vector<std::string>& corpus, uint64_t seed = 1
   ModelConfig c = ModelConfig::from_preset("tiny");
   c.text_vocab = tok.size();
   c.text_pad_id = Tokenizer::kPad;
+  c.ar_head_layers = head_layers;
   LoadedModel m{"tiny", ArchBertModel::create(c, seed), tok, 0.5, 0.5};
   m.model.meta().tokenizer_json = tok.to_json();
   return m;
@@ -510,6 +514,75 @@ TEST(ZooEval, SearchPopularityByHand) {
   EvalOptions lim;
   lim.limit = 2;
   EXPECT_EQ(evaluate_search(m, z.dir.str(), lim).model.queries, 2);
+}
+
+// With a statement head, --rerank N orders each query's first N models by the head's
+// probability. The head here is made to disagree with the cosine (its cosine term reversed), so
+// a rerank that did nothing would be seen.
+TEST(ZooEval, SearchRerankOrdersTheTopByTheStatementHead) {
+  HandZoo z;
+  EvalOptions o;
+  o.rerank = 4;
+  // The tiny model cannot tell ResNet-18 from its folded twin (graphs 0 and 1 score alike up to
+  // rounding), so only the first two queries are used: neither has exactly one of the two
+  // relevant, and their order cannot change a metric.
+  o.limit = 2;
+  try {
+    evaluate_search(tiny_model(z.corpus), z.dir.str(), o);
+    ADD_FAILURE() << "a network without a head must refuse --rerank";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kUsage);
+    EXPECT_NE(std::string(e.what()).find("statement head"), std::string::npos) << e.what();
+  }
+  LoadedModel m = tiny_model(z.corpus, 1, 1);
+  {
+    torch::NoGradGuard ng;
+    torch_net(m.model)->named_parameters()["ar_head.cos_scale"].fill_(-10.0);
+  }
+  // The queries (distinct positive val texts in file order) and their relevant models.
+  const std::vector<std::string> queries = {"Residual connections skip two convolutions.",
+                                            "The encoder reads text in both directions."};
+  const std::vector<std::vector<int64_t>> rel = {{0, 1}, {2}};
+  const GraphStore store = open_dataset_graphs(z.dir.str());
+  std::vector<ArchGraph> graphs;
+  std::vector<const ArchGraph*> ptrs;
+  for (int64_t g = 0; g < 4; ++g) graphs.push_back(store.get(g));
+  for (const ArchGraph& g : graphs) ptrs.push_back(&g);
+  std::vector<std::vector<int32_t>> ids;
+  for (const std::string& q : queries)
+    ids.push_back(m.tokenizer.encode(q, static_cast<int>(m.model.config().max_text_len)).ids);
+  const auto sim = m.model.similarity(ids, ptrs);  // [query][graph] cosines
+  std::vector<std::vector<int64_t>> by_head, by_cosine;
+  for (size_t q = 0; q < queries.size(); ++q) {
+    const std::vector<float> p =
+        m.model.statement_scores(std::vector<std::vector<int32_t>>(4, ids[q]), ptrs, {0, 1, 2, 3});
+    std::vector<int64_t> h = {0, 1, 2, 3}, c = {0, 1, 2, 3};
+    std::stable_sort(h.begin(), h.end(), [&](int64_t a, int64_t b) { return p[a] > p[b]; });
+    std::stable_sort(c.begin(), c.end(),
+                     [&](int64_t a, int64_t b) { return sim[q][a] > sim[q][b]; });
+    by_head.push_back(h);
+    by_cosine.push_back(c);
+  }
+  ASSERT_NE(by_head, by_cosine) << "the head must disagree with the cosine for this test";
+  const RankingMetrics want = ranking_metrics(by_head, rel);
+  const SearchEvalReport r = evaluate_search(m, z.dir.str(), o);
+  EXPECT_EQ(r.rerank, 4);
+  EXPECT_DOUBLE_EQ(r.model.mrr, want.mrr);
+  EXPECT_DOUBLE_EQ(r.model.recall_at_1, want.recall_at_1);
+  // The report keeps the cosine ranking beside it, the same as an evaluation without rerank.
+  EvalOptions first2;
+  first2.limit = 2;
+  const SearchEvalReport plain = evaluate_search(m, z.dir.str(), first2);
+  EXPECT_DOUBLE_EQ(r.cosine.mrr, plain.model.mrr);
+  EXPECT_DOUBLE_EQ(plain.model.mrr, ranking_metrics(by_cosine, rel).mrr);
+  EXPECT_NE(r.model.mrr, plain.model.mrr);  // the reversed head moved a relevant model
+  const json j = json::parse(eval_report_to_json(r));
+  EXPECT_EQ(j["rerank"], 4);
+  EXPECT_TRUE(j["cosine"].contains("name_free"));
+  EXPECT_FALSE(json::parse(eval_report_to_json(plain)).contains("rerank"));
+  // Reordering a single model changes nothing.
+  o.rerank = 1;
+  EXPECT_DOUBLE_EQ(evaluate_search(m, z.dir.str(), o).model.mrr, plain.model.mrr);
 }
 
 // A query stating a computed fact is relevant to every model with that fact in any wording; a

@@ -57,6 +57,10 @@ struct EvalOptions {
   // AR on AutoNet: the samples are the stated facts' own sentences (StatedFact::text, once per
   // graph and sentence, label = the fact's truth) instead of the descriptions.
   bool claims = false;
+  // Search with a statement head: the head's probability reorders each query's first `rerank`
+  // graphs by cosine (retrieve, then rerank); the graph-blind control is reranked the same way.
+  // 0: the cosine ranking alone. Error(kUsage) when > 0 and the network has no head.
+  int rerank = 0;
 };
 
 // AR, ACD or BACD.
@@ -99,6 +103,8 @@ struct SearchEvalReport {
   RankingMetrics model, model_name_free;
   RankingMetrics graph_blind, graph_blind_name_free;
   RankingMetrics popularity, popularity_name_free;
+  int rerank = 0;                           // EvalOptions::rerank
+  RankingMetrics cosine, cosine_name_free;  // with rerank > 0: the cosine ranking before it
   double seconds = 0;
 };
 

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <numeric>
 #include <set>
 #include <sstream>
 #include <unordered_map>
@@ -231,6 +232,34 @@ std::vector<double> statement_pair_scores(const LoadedModel& m, const GraphStore
 }
 
 bool has_statement_head(const LoadedModel& m) { return m.model.config().ar_head_layers > 0; }
+
+// Orders the first n graphs of each query's ranking by the statement head's probability of
+// (query, graph); ties keep the cosine order. Candidate g is scored against graph_of[g] when
+// graph_of is given (the graph-blind control), else against g itself.
+void rerank_by_head(const LoadedModel& m, const GraphStore& store,
+                    const std::vector<std::string>& queries,
+                    std::vector<std::vector<int64_t>>& ranked, const std::vector<int64_t>* graph_of,
+                    size_t n, int batch, const std::string& file) {
+  std::vector<std::pair<size_t, int64_t>> pairs;
+  for (size_t q = 0; q < ranked.size(); ++q)
+    for (size_t k = 0; k < std::min(n, ranked[q].size()); ++k) {
+      const int64_t g = ranked[q][k];
+      pairs.emplace_back(q, graph_of ? (*graph_of)[static_cast<size_t>(g)] : g);
+    }
+  const std::vector<double> p = statement_pair_scores(m, store, queries, pairs, batch, file);
+  size_t at = 0;
+  for (auto& list : ranked) {
+    const size_t k = std::min(n, list.size());
+    std::vector<size_t> idx(k);
+    std::iota(idx.begin(), idx.end(), size_t{0});
+    std::stable_sort(idx.begin(), idx.end(),
+                     [&](size_t a, size_t b) { return p[at + a] > p[at + b]; });
+    std::vector<int64_t> head(k);
+    for (size_t i = 0; i < k; ++i) head[i] = list[idx[i]];
+    std::copy(head.begin(), head.end(), list.begin());
+    at += k;
+  }
+}
 
 std::vector<int64_t> sorted_unique(std::vector<int64_t> v) {
   std::sort(v.begin(), v.end());
@@ -579,6 +608,8 @@ SearchEvalReport evaluate_search(const LoadedModel& m, const std::string& dir,
   const auto t0 = std::chrono::steady_clock::now();
   const Dataset d = open_dataset(dir);
   require_zoo(d, "search");
+  if (o.rerank > 0 && !has_statement_head(m))
+    throw Error(ErrorKind::kUsage, "--rerank needs a checkpoint with a statement head");
   const std::string split = zoo_split(o);
   const std::string train_path = dataset_file(d, "texts_train", "texts_train.jsonl");
   const std::string val_path = dataset_file(d, "texts_val", "texts_val.jsonl");
@@ -672,6 +703,14 @@ SearchEvalReport evaluate_search(const LoadedModel& m, const std::string& dir,
       }
     return ranking_metrics(a, b);
   };
+  if (o.rerank > 0) {
+    r.rerank = o.rerank;
+    r.cosine = ranking_metrics(ranked, rel);
+    r.cosine_name_free = subset(ranked);
+    const size_t n = static_cast<size_t>(o.rerank);
+    rerank_by_head(m, store, queries.texts, ranked, nullptr, n, o.graph_batch, path);
+    rerank_by_head(m, store, queries.texts, ranked_blind, &perm, n, o.graph_batch, path);
+  }
   r.model = ranking_metrics(ranked, rel);
   r.model_name_free = subset(ranked);
   r.graph_blind = ranking_metrics(ranked_blind, rel);
@@ -796,6 +835,11 @@ std::string eval_report_to_json(const SearchEvalReport& r, int indent) {
   j["graph_blind"]["name_free"] = ranking_json(r.graph_blind_name_free);
   j["popularity"] = ranking_json(r.popularity);
   j["popularity"]["name_free"] = ranking_json(r.popularity_name_free);
+  if (r.rerank > 0) {
+    j["rerank"] = r.rerank;
+    j["cosine"] = ranking_json(r.cosine);
+    j["cosine"]["name_free"] = ranking_json(r.cosine_name_free);
+  }
   return j.dump(indent) + "\n";
 }
 
@@ -833,8 +877,12 @@ std::string eval_report_to_text(const SearchEvalReport& r) {
       static_cast<long long>(r.name_free_queries), static_cast<long long>(r.models), r.seconds);
   out << head;
   out << "                      queries     R@1     R@5    R@10     MRR\n";
-  out << ranking_row("ArchBERT", r.model);
+  out << ranking_row(r.rerank > 0 ? "ArchBERT (rerank)" : "ArchBERT", r.model);
   out << ranking_row("  name-free", r.model_name_free);
+  if (r.rerank > 0) {
+    out << ranking_row("cosine only", r.cosine);
+    out << ranking_row("  name-free", r.cosine_name_free);
+  }
   out << ranking_row("graph-blind", r.graph_blind);
   out << ranking_row("  name-free", r.graph_blind_name_free);
   out << ranking_row("popularity", r.popularity);
