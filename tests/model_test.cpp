@@ -768,6 +768,31 @@ TEST(StatementHead, ChunkedPairsMatchOneBatchAndKeepOrder) {
   EXPECT_GT(std::abs(other.item<float>() - whole[2].item<float>()), 1e-4);
 }
 
+TEST(StatementHead, ManyStatementsAboutOneGraphScoreAsAlone) {
+  // 12 statements of ~20 tokens about one graph: more tokens than one query row holds, so they
+  // are split over rows; each must score as it does alone with its graph.
+  torch::manual_seed(23);
+  ModelConfig c = tiny();
+  c.ar_head_layers = 1;
+  ArchBertNet net(c);
+  net->eval();
+  torch::NoGradGuard ng;
+  std::vector<ArchGraph> gs = {make_graph(33, 6), make_graph(34, 4)};
+  auto batch = make_graph_batch({&gs[0], &gs[1]}, c);
+  std::vector<std::vector<int32_t>> texts;
+  std::vector<int64_t> tg;
+  for (int i = 0; i < 13; ++i) {
+    texts.push_back(make_text(100 + i, 18 + i % 5, 64));
+    tg.push_back(i == 6 ? 1 : 0);
+  }
+  auto all = net->forward_pairs(batch, texts, torch::tensor(tg), 100).ar_logits;  // [13]
+  ASSERT_EQ(all.size(0), 13);
+  for (int i = 0; i < 13; ++i) {
+    auto alone = net->forward_pairs(batch, {texts[i]}, torch::tensor({tg[i]}), 100).ar_logits;
+    EXPECT_NEAR(alone.item<float>(), all[i].item<float>(), 1e-5) << "statement " << i;
+  }
+}
+
 TEST(StatementHead, LearnsWhichGraphEachTextIsTrueOf) {
   // Every text is true of one of two graphs and false of the other, and each graph has texts of
   // both labels: the head must read the pair, not the text alone.

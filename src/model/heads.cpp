@@ -115,29 +115,33 @@ torch::Tensor ArHeadImpl::forward(const StatementTokens& tokens, int64_t n,
   const auto opts = tokens.states.options();
   if (n == 0) return torch::zeros({0}, opts);
   const int64_t t = tokens.states.size(0), m = graph_mask.size(1);
-  // Group the tokens by graph: graph row -> local index (graphs without statements are left
-  // out), and each token's slot in its graph's query set.
+  // Group the tokens by graph into query rows of at most kRowSlots tokens: each row reads one
+  // graph's keys and values. One row per graph would pad every graph to the busiest one's token
+  // count (a Zoo graph with many statements beside AutoNet graphs with few: a training run
+  // grew to 17 GB); one row per statement would gather the keys and values once per statement.
+  constexpr int64_t kRowSlots = 128;
   auto tg = text_graph.to(torch::kLong).contiguous();
   const int64_t* tgp = tg.data_ptr<int64_t>();
-  std::vector<int64_t> local(static_cast<size_t>(graph_mask.size(0)), -1), used, count;
-  std::vector<int64_t> gi(static_cast<size_t>(t)), si(static_cast<size_t>(t));
+  std::vector<int64_t> open(static_cast<size_t>(graph_mask.size(0)), -1), row_graph, fill;
+  std::vector<int64_t> ri(static_cast<size_t>(t)), si(static_cast<size_t>(t));
   int64_t slots = 1, len = 1;
   for (int64_t k = 0; k < t; ++k) {
     const int64_t g = tgp[tokens.text[static_cast<size_t>(k)]];
-    auto& lg = local[static_cast<size_t>(g)];
-    if (lg < 0) {
-      lg = static_cast<int64_t>(used.size());
-      used.push_back(g);
-      count.push_back(0);
+    auto& row = open[static_cast<size_t>(g)];
+    if (row < 0 || fill[static_cast<size_t>(row)] == kRowSlots) {
+      row = static_cast<int64_t>(row_graph.size());
+      row_graph.push_back(g);
+      fill.push_back(0);
     }
-    gi[static_cast<size_t>(k)] = lg;
-    si[static_cast<size_t>(k)] = count[static_cast<size_t>(lg)]++;
-    slots = std::max(slots, count[static_cast<size_t>(lg)]);
+    ri[static_cast<size_t>(k)] = row;
+    si[static_cast<size_t>(k)] = fill[static_cast<size_t>(row)]++;
+    slots = std::max(slots, fill[static_cast<size_t>(row)]);
     len = std::max(len, tokens.pos[static_cast<size_t>(k)] + 1);
   }
-  const int64_t gu = static_cast<int64_t>(used.size());
-  const auto used_t = torch::tensor(used), g_idx = torch::tensor(gi), s_idx = torch::tensor(si);
-  // Key padding of each graph: -inf on padded graph tokens, [Gu*H, 1, M].
+  const int64_t gu = static_cast<int64_t>(row_graph.size());  // query rows
+  const auto used_t = torch::tensor(row_graph), g_idx = torch::tensor(ri),
+             s_idx = torch::tensor(si);
+  // Key padding of each row's graph: -inf on padded graph tokens, [R*H, 1, M].
   auto bias = torch::zeros({gu, 1, m}, opts)
                   .masked_fill_(graph_mask.index_select(0, used_t).logical_not().view({gu, 1, m}),
                                 -std::numeric_limits<float>::infinity())
@@ -148,15 +152,15 @@ torch::Tensor ArHeadImpl::forward(const StatementTokens& tokens, int64_t n,
     auto q =
         q_[i]->as<torch::nn::Linear>()->forward(ln_q_[i]->as<torch::nn::LayerNorm>()->forward(x));
     auto qs = torch::zeros({gu, slots, d_}, opts)
-                  .index_put({g_idx, s_idx}, q)  // [Gu, S, d]: each graph's statement tokens
+                  .index_put({g_idx, s_idx}, q)  // [R, S, d]: statement tokens of one graph
                   .view({gu, slots, heads_, dh_})
                   .transpose(1, 2)
-                  .reshape({gu * heads_, slots, dh_});  // [Gu*H, S, dh]
-    auto kv = memory[i].index_select(0, used_t);        // [Gu, M, 2d]
+                  .reshape({gu * heads_, slots, dh_});  // [R*H, S, dh]
+    auto kv = memory[i].index_select(0, used_t);        // [R, M, 2d]
     auto parts = kv.view({gu, m, 2, heads_, dh_})
                      .permute({2, 0, 3, 1, 4})
-                     .reshape({2, gu * heads_, m, dh_});  // [2, Gu*H, M, dh]
-    auto scores = torch::baddbmm(bias, qs, parts[0].transpose(1, 2), 1.0, scale);  // [Gu*H, S, M]
+                     .reshape({2, gu * heads_, m, dh_});  // [2, R*H, M, dh]
+    auto scores = torch::baddbmm(bias, qs, parts[0].transpose(1, 2), 1.0, scale);  // [R*H, S, M]
     auto ctx = torch::bmm(torch::softmax(scores, -1), parts[1])
                    .view({gu, heads_, slots, dh_})
                    .transpose(1, 2)
