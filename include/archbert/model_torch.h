@@ -211,8 +211,8 @@ struct StatementTokens {
 // with a, b learned (starting at 10 and -5, the cosine loss's (cos - 0.5) / 0.1) and the MLP's
 // last layer starting near zero, so the head starts as the cosine and learns what it misses. The
 // cosine enters detached: the head does not train J_t or J_g through it.
-// The tokens of all statements about one graph are grouped into one query set, so each graph's
-// keys and values (projected once per graph by memory()) are read once, not once per statement.
+// The statements' real tokens are grouped by graph into query rows of at most 128 tokens; each
+// row reads its graph's keys and values (projected once per graph by memory()).
 class ArHeadImpl : public torch::nn::Module {
  public:
   explicit ArHeadImpl(const ModelConfig& config);
