@@ -299,10 +299,11 @@ class ArchBertNetImpl : public torch::nn::Module {
   // jg [G, d] -> [G, node_vocab]. Error(kUsage) when the network has no inventory head.
   torch::Tensor inventory_logits(const torch::Tensor& jg);
   bool has_ar_head() const { return !ar_.is_empty(); }
-  // The statement head's logits [B] for texts (token states) about graphs[text_graph].
+  // The statement head's logits [n] for n statements (their real tokens) about
+  // graphs[text_graph], cosine [n] being each one's cos(J_t, J_g).
   // Error(kUsage) when the network has no statement head.
-  torch::Tensor ar_logits(const TextEncoding& texts, const GraphEncoding& graphs,
-                          const torch::Tensor& text_graph);
+  torch::Tensor ar_logits(const StatementTokens& tokens, int64_t n, const GraphEncoding& graphs,
+                          const torch::Tensor& text_graph, const torch::Tensor& cosine);
 
  private:
   ModelConfig config_;

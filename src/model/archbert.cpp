@@ -291,7 +291,13 @@ PairOutput ArchBertNetImpl::forward_pairs(const GraphBatch& graphs, const TextBa
   out.jg_per_text = out.graphs.pooled.index_select(0, text_graph);                    // [B, d]
   out.cosine = torch::cosine_similarity(out.texts.pooled, out.jg_per_text, 1, 1e-8);  // [B]
   out.mam_logits = mam_(out.graphs.node_states);  // [G, Nmax, node_vocab]
-  if (has_ar_head()) out.ar_logits = ar_logits(out.texts, out.graphs, text_graph);  // [B]
+  if (has_ar_head()) {
+    const int64_t n = out.texts.token_states.size(0);
+    std::vector<int64_t> rows(static_cast<size_t>(n));
+    std::iota(rows.begin(), rows.end(), 0);
+    out.ar_logits = ar_logits(StatementTokens::of(out.texts.token_states, out.texts.mask, rows), n,
+                              out.graphs, text_graph, out.cosine);  // [B]
+  }
   return out;
 }
 
@@ -336,12 +342,11 @@ PairOutput ArchBertNetImpl::forward_pairs(const GraphBatch& graphs,
   out.jg_per_text = out.graphs.pooled.index_select(0, text_graph);                       // [B, d]
   out.cosine = torch::cosine_similarity(out.texts.pooled, out.jg_per_text, 1, 1e-8);     // [B]
   if (has_ar_head())
-    out.ar_logits =
-        ids.empty() ? torch::zeros({0})
-                    : ar_->forward(StatementTokens::cat(tokens), static_cast<int64_t>(ids.size()),
-                                   ar_->memory(out.graphs.tokens), out.graphs.token_mask,
-                                   text_graph, out.cosine);  // [B]
-  out.mam_logits = mam_(out.graphs.node_states);             // [G, Nmax, node_vocab]
+    out.ar_logits = ids.empty()
+                        ? torch::zeros({0})
+                        : ar_logits(StatementTokens::cat(tokens), static_cast<int64_t>(ids.size()),
+                                    out.graphs, text_graph, out.cosine);  // [B]
+  out.mam_logits = mam_(out.graphs.node_states);                          // [G, Nmax, node_vocab]
   return out;
 }
 

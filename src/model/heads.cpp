@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <limits>
-#include <numeric>
 
 #include "archbert/model_torch.h"
 
@@ -138,34 +137,35 @@ torch::Tensor ArHeadImpl::forward(const StatementTokens& tokens, int64_t n,
     slots = std::max(slots, fill[static_cast<size_t>(row)]);
     len = std::max(len, tokens.pos[static_cast<size_t>(k)] + 1);
   }
-  const int64_t gu = static_cast<int64_t>(row_graph.size());  // query rows
-  const auto used_t = torch::tensor(row_graph), g_idx = torch::tensor(ri),
+  const int64_t rows = static_cast<int64_t>(row_graph.size());  // query rows
+  const auto row_graph_t = torch::tensor(row_graph), r_idx = torch::tensor(ri),
              s_idx = torch::tensor(si);
   // Key padding of each row's graph: -inf on padded graph tokens, [R*H, 1, M].
-  auto bias = torch::zeros({gu, 1, m}, opts)
-                  .masked_fill_(graph_mask.index_select(0, used_t).logical_not().view({gu, 1, m}),
-                                -std::numeric_limits<float>::infinity())
-                  .repeat_interleave(heads_, 0);
+  auto bias =
+      torch::zeros({rows, 1, m}, opts)
+          .masked_fill_(graph_mask.index_select(0, row_graph_t).logical_not().view({rows, 1, m}),
+                        -std::numeric_limits<float>::infinity())
+          .repeat_interleave(heads_, 0);
   const double scale = 1.0 / std::sqrt(static_cast<double>(dh_));
   auto x = tokens.states;  // [T, d]
   for (size_t i = 0; i < memory.size(); ++i) {
     auto q =
         q_[i]->as<torch::nn::Linear>()->forward(ln_q_[i]->as<torch::nn::LayerNorm>()->forward(x));
-    auto qs = torch::zeros({gu, slots, d_}, opts)
-                  .index_put({g_idx, s_idx}, q)  // [R, S, d]: statement tokens of one graph
-                  .view({gu, slots, heads_, dh_})
+    auto qs = torch::zeros({rows, slots, d_}, opts)
+                  .index_put({r_idx, s_idx}, q)  // [R, S, d]: statement tokens of one graph
+                  .view({rows, slots, heads_, dh_})
                   .transpose(1, 2)
-                  .reshape({gu * heads_, slots, dh_});  // [R*H, S, dh]
-    auto kv = memory[i].index_select(0, used_t);        // [R, M, 2d]
-    auto parts = kv.view({gu, m, 2, heads_, dh_})
+                  .reshape({rows * heads_, slots, dh_});  // [R*H, S, dh]
+    auto kv = memory[i].index_select(0, row_graph_t);     // [R, M, 2d]
+    auto parts = kv.view({rows, m, 2, heads_, dh_})
                      .permute({2, 0, 3, 1, 4})
-                     .reshape({2, gu * heads_, m, dh_});  // [2, R*H, M, dh]
+                     .reshape({2, rows * heads_, m, dh_});  // [2, R*H, M, dh]
     auto scores = torch::baddbmm(bias, qs, parts[0].transpose(1, 2), 1.0, scale);  // [R*H, S, M]
     auto ctx = torch::bmm(torch::softmax(scores, -1), parts[1])
-                   .view({gu, heads_, slots, dh_})
+                   .view({rows, heads_, slots, dh_})
                    .transpose(1, 2)
-                   .reshape({gu, slots, d_})
-                   .index({g_idx, s_idx});  // [T, d]
+                   .reshape({rows, slots, d_})
+                   .index({r_idx, s_idx});  // [T, d]
     x = x + out_[i]->as<torch::nn::Linear>()->forward(ctx);
     auto ff = ff1_[i]->as<torch::nn::Linear>()->forward(
         ln_ff_[i]->as<torch::nn::LayerNorm>()->forward(x));
@@ -185,16 +185,13 @@ torch::Tensor ar_head_loss(const torch::Tensor& logits, const torch::Tensor& tar
   return torch::nn::functional::binary_cross_entropy_with_logits(logits, target.to(logits.dtype()));
 }
 
-torch::Tensor ArchBertNetImpl::ar_logits(const TextEncoding& texts, const GraphEncoding& graphs,
-                                         const torch::Tensor& text_graph) {
+torch::Tensor ArchBertNetImpl::ar_logits(const StatementTokens& tokens, int64_t n,
+                                         const GraphEncoding& graphs,
+                                         const torch::Tensor& text_graph,
+                                         const torch::Tensor& cosine) {
   if (!has_ar_head()) throw Error(ErrorKind::kUsage, "this network has no statement head");
-  const int64_t n = texts.token_states.size(0);
-  std::vector<int64_t> rows(static_cast<size_t>(n));
-  std::iota(rows.begin(), rows.end(), 0);
-  auto cosine = torch::cosine_similarity(texts.pooled, graphs.pooled.index_select(0, text_graph), 1,
-                                         1e-8);  // [B]
-  return ar_->forward(StatementTokens::of(texts.token_states, texts.mask, rows), n,
-                      ar_->memory(graphs.tokens), graphs.token_mask, text_graph, cosine);  // [B]
+  return ar_->forward(tokens, n, ar_->memory(graphs.tokens), graphs.token_mask, text_graph,
+                      cosine);  // [n]
 }
 
 torch::Tensor sim_loss(const torch::Tensor& cosine, const torch::Tensor& target) {
