@@ -25,6 +25,9 @@ CommandRunner add_train_commands(CLI::App& app, const GlobalOptions& global) {
       ->check(CLI::IsMember({"small", "base", "tiny"}));
   pre->add_option("--config", o->config_path, "Model config JSON (overrides the preset)");
   pre->add_option("--resume", o->resume, "Resume from this checkpoint (and its .optim)");
+  pre->add_option("--init", o->init,
+                  "Start a new run from this checkpoint's network and tokenizer (step 0, new "
+                  "optimizer); with --ar-head-weight a network without a statement head gets one");
   pre->add_option("--epochs", o->epochs, "Epochs")->check(CLI::Range(1, 1000));
   pre->add_option("--max-steps", o->max_steps, "Stop after this many steps (0: no limit)");
   pre->add_option("--stop-after", o->stop_after,
@@ -60,6 +63,10 @@ CommandRunner add_train_commands(CLI::App& app, const GlobalOptions& global) {
   pre->add_option("--ar-head-layers", o->ar_head_layers,
                   "Cross-attention layers of the statement head (with --ar-head-weight)")
       ->check(CLI::Range(1, 12))
+      ->needs(head_weight);
+  pre->add_flag("--head-only", o->head_only,
+                "Train the statement head alone over the --init network (frozen, graphs not "
+                "masked); needs --ar-head-weight")
       ->needs(head_weight);
   pre->add_option("--sim-loss", o->sim_loss,
                   "L_SIM: mse (paper eq. 3, (y - cos)^2) or bce (cross-entropy of "

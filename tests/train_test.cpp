@@ -469,6 +469,74 @@ TEST_F(TrainTest, StatementHeadIsTrainedStoredAndAnswersAr) {
   expect_usage_error(o, "--ar-head-weight");
 }
 
+TEST_F(TrainTest, HeadOnlyTrainsANewHeadOverAFrozenNetwork) {
+  TempDir out;
+  TrainOptions o = options(out / "plain.ckpt");
+  o.max_steps = 2;
+  train_pretrain(o);
+  CheckpointMeta plain_meta;
+  auto plain = load_checkpoint(out / "plain.ckpt", &plain_meta);
+  ASSERT_FALSE(plain->has_ar_head());
+
+  o.out = out / "head.ckpt";
+  o.init = out / "plain.ckpt";
+  o.ar_head_weight = 1;
+  o.head_only = true;
+  o.max_steps = 3;
+  const TrainReport r = train_pretrain(o);
+  EXPECT_EQ(r.steps, 3);  // a new run: it starts at step 0, not at the base's step 2
+  EXPECT_GT(r.ar_threshold, 0.0);
+  EXPECT_LT(r.ar_threshold, 1.0);
+  CheckpointMeta meta;
+  auto head = load_checkpoint(out / "head.ckpt", &meta);
+  ASSERT_TRUE(head->has_ar_head());
+  EXPECT_EQ(meta.tokenizer_json, plain_meta.tokenizer_json);
+  EXPECT_EQ(meta.extra["init"], out / "plain.ckpt");
+  EXPECT_EQ(meta.extra["init_recipe"], plain_meta.extra["recipe"]);
+  // Everything but the head is the base network's, bit for bit; the head has learned.
+  const auto base = plain->named_parameters(true);
+  int64_t head_params = 0;
+  for (const auto& p : head->named_parameters(true)) {
+    if (p.key().rfind("ar_head.", 0) == 0) {
+      ++head_params;
+      continue;
+    }
+    ASSERT_NE(base.find(p.key()), nullptr) << p.key();
+    EXPECT_TRUE(torch::equal(p.value(), base[p.key()])) << p.key();
+  }
+  EXPECT_GT(head_params, 0);
+  EXPECT_NE(head->named_parameters(true)["ar_head.cos_scale"].item<double>(), 10.0);
+  for (const auto& b : plain->named_buffers(true))
+    EXPECT_TRUE(torch::equal(b.value(), head->named_buffers(true)[b.key()])) << b.key();
+
+  // Without --head-only a run from --init trains the whole network.
+  o.out = out / "whole.ckpt";
+  o.head_only = false;
+  o.ar_head_weight = 0;
+  o.max_steps = 2;
+  train_pretrain(o);
+  auto whole = load_checkpoint(out / "whole.ckpt", nullptr);
+  EXPECT_FALSE(whole->has_ar_head());
+  EXPECT_FALSE(torch::equal(whole->named_parameters(true)["tok.weight"], base["tok.weight"]));
+
+  // Inconsistent options are refused before anything is written.
+  o.out = out / "refused.ckpt";
+  o.head_only = true;
+  expect_usage_error(o, "--ar-head-weight");
+  o.ar_head_weight = 1;
+  o.acd_weight = 1;
+  expect_usage_error(o, "--head-only trains the statement head alone");
+  o.acd_weight = 0;
+  o.init.clear();
+  expect_usage_error(o, "--init");
+  o.init = out / "plain.ckpt";
+  o.resume = out / "plain.ckpt";
+  expect_usage_error(o, "give one");
+  o.resume.clear();
+  o.word_vectors = out / "vectors.json";
+  expect_usage_error(o, "--word-vectors");
+}
+
 TEST_F(TrainTest, BadSimilarityLossOptionsAreRefused) {
   TempDir out;
   TrainOptions o = options(out / "bad.ckpt");

@@ -205,7 +205,9 @@ struct StatementTokens {
 
 // Statement head (ModelConfig::ar_head_layers; not in the paper). A statement's token states
 // attend to its graph's tokens through cross-attention layers, each x + MHA(LN(x), LN(graph))
-// then x + FFN(LN(x)) with an FFN of width d; an MLP over the masked mean and max of the result
+// then x + FFN(LN(x)) with an FFN of width d (each layer's keys and values also hold a learned
+// sink, what a token reads when nothing in the graph matches it); an MLP over the masked mean
+// and max of the result
 // gives a correction that is added to the paper's score:
 //   logit = a·cos(J_t, J_g) + b + MLP(mean, max),
 // with a, b learned (starting at 10 and -5, the cosine loss's (cos - 0.5) / 0.1) and the MLP's
@@ -216,7 +218,7 @@ struct StatementTokens {
 class ArHeadImpl : public torch::nn::Module {
  public:
   explicit ArHeadImpl(const ModelConfig& config);
-  // Per layer: keys and values of every graph token, [G, M, 2d].
+  // Per layer: keys and values of every graph token and then of the sink, [G, M+1, 2d].
   std::vector<torch::Tensor> memory(const torch::Tensor& graph_tokens);
   // tokens of n statements; memory from memory(); graph_mask [G, M] bool; text_graph [n] long
   // (the graph row of each statement); cosine [n] (cos(J_t, J_g) of each) -> logits [n].
@@ -230,6 +232,7 @@ class ArHeadImpl : public torch::nn::Module {
   torch::nn::ModuleList q_{nullptr}, kv_{nullptr}, out_{nullptr}, ff1_{nullptr}, ff2_{nullptr};
   torch::nn::LayerNorm final_{nullptr};
   torch::nn::Linear fc1_{nullptr}, fc2_{nullptr};  // 2d -> d -> 1
+  torch::Tensor sink_;                             // [layers, 2d]: key and value of the sink
   torch::Tensor cos_scale_, cos_bias_;             // [1], [1]
 };
 TORCH_MODULE(ArHead);

@@ -18,6 +18,9 @@ struct TrainOptions {
   std::string preset = "small";
   std::string config_path;  // JSON overriding the preset (ModelConfig::from_json)
   std::string resume;       // checkpoint to resume from (needs RESUME.optim beside it)
+  std::string init;         // start from this checkpoint's network and tokenizer (a new run:
+                            // step 0, fresh optimizer); with ar_head_weight > 0 a network
+                            // without a statement head gets a new one
 
   int epochs = 3;
   int64_t max_steps = 0;          // stop after this many optimizer steps in total (0: no limit)
@@ -40,6 +43,9 @@ struct TrainOptions {
   double ar_head_weight = 0;      // weight of the statement head's loss (0: no head is created;
                                   // ModelConfig::ar_head_layers, ar_head_loss in model_torch.h)
   int ar_head_layers = 1;         // cross-attention layers of a statement head this run creates
+  bool head_only = false;         // train the statement head alone (needs init or resume and
+                                  // ar_head_weight): the rest of the network is frozen, graphs
+                                  // are not masked, the loss is the head's
   std::string sim_loss = "mse";   // "mse": paper eq. 3; "bce": sim_loss_bce (model_torch.h)
   double sim_temperature = 0.1;   // "bce": logit = (cos - 0.5) / temperature
   double acd_weight = 0.0;        // weight of the Zoo ACD term (0: off)

@@ -61,6 +61,10 @@ ArHeadImpl::ArHeadImpl(const ModelConfig& c)
   torch::NoGradGuard no_grad;
   torch::nn::init::normal_(fc2_->weight, 0.0, 1e-3);
   torch::nn::init::zeros_(fc2_->bias);
+  // A learned key and value per layer that every statement token can attend to besides the graph's
+  // tokens: what a query finds when nothing in the graph matches it ("has Flatten" of a graph
+  // without one). Zero at first: the head starts as it would without it.
+  sink_ = register_parameter("sink", torch::zeros({c.ar_head_layers, 2 * d_}));
   cos_scale_ = register_parameter("cos_scale", torch::full({1}, 10.0f));
   cos_bias_ = register_parameter("cos_bias", torch::full({1}, -5.0f));
 }
@@ -72,7 +76,9 @@ std::vector<torch::Tensor> ArHeadImpl::memory(const torch::Tensor& graph_tokens)
   for (size_t i = 0; i < kv_->size(); ++i) {
     auto ln = ln_kv_[i]->as<torch::nn::LayerNorm>();
     auto kv = kv_[i]->as<torch::nn::Linear>();
-    out.push_back(kv->forward(ln->forward(flat)).view({g, m, 2 * d_}));  // [G, M, 2d]
+    auto sink = sink_[static_cast<int64_t>(i)].view({1, 1, 2 * d_}).expand({g, 1, 2 * d_});
+    out.push_back(torch::cat({kv->forward(ln->forward(flat)).view({g, m, 2 * d_}), sink},
+                             1));  // [G, M+1, 2d]
   }
   return out;
 }
@@ -113,7 +119,7 @@ torch::Tensor ArHeadImpl::forward(const StatementTokens& tokens, int64_t n,
                                   const torch::Tensor& cosine) {
   const auto opts = tokens.states.options();
   if (n == 0) return torch::zeros({0}, opts);
-  const int64_t t = tokens.states.size(0), m = graph_mask.size(1);
+  const int64_t t = tokens.states.size(0), m = graph_mask.size(1) + 1;  // graph tokens + sink
   // Group the tokens by graph into query rows of at most kRowSlots tokens: each row reads one
   // graph's keys and values. One row per graph would pad every graph to the busiest one's token
   // count (a Zoo graph with many statements beside AutoNet graphs with few: a training run
@@ -140,12 +146,14 @@ torch::Tensor ArHeadImpl::forward(const StatementTokens& tokens, int64_t n,
   const int64_t rows = static_cast<int64_t>(row_graph.size());  // query rows
   const auto row_graph_t = torch::tensor(row_graph), r_idx = torch::tensor(ri),
              s_idx = torch::tensor(si);
-  // Key padding of each row's graph: -inf on padded graph tokens, [R*H, 1, M].
-  auto bias =
-      torch::zeros({rows, 1, m}, opts)
-          .masked_fill_(graph_mask.index_select(0, row_graph_t).logical_not().view({rows, 1, m}),
-                        -std::numeric_limits<float>::infinity())
-          .repeat_interleave(heads_, 0);
+  // Key padding of each row's graph: -inf on padded graph tokens, never on the sink, [R*H, 1, M+1].
+  auto visible = torch::cat({graph_mask.index_select(0, row_graph_t).to(torch::kBool),
+                             torch::ones({rows, 1}, torch::kBool)},
+                            1);  // [R, M+1]
+  auto bias = torch::zeros({rows, 1, m}, opts)
+                  .masked_fill_(visible.logical_not().view({rows, 1, m}),
+                                -std::numeric_limits<float>::infinity())
+                  .repeat_interleave(heads_, 0);
   const double scale = 1.0 / std::sqrt(static_cast<double>(dh_));
   auto x = tokens.states;  // [T, d]
   for (size_t i = 0; i < memory.size(); ++i) {
@@ -156,7 +164,7 @@ torch::Tensor ArHeadImpl::forward(const StatementTokens& tokens, int64_t n,
                   .view({rows, slots, heads_, dh_})
                   .transpose(1, 2)
                   .reshape({rows * heads_, slots, dh_});  // [R*H, S, dh]
-    auto kv = memory[i].index_select(0, row_graph_t);     // [R, M, 2d]
+    auto kv = memory[i].index_select(0, row_graph_t);     // [R, M+1, 2d]
     auto parts = kv.view({rows, m, 2, heads_, dh_})
                      .permute({2, 0, 3, 1, 4})
                      .reshape({2, rows * heads_, m, dh_});  // [2, R*H, M, dh]

@@ -347,9 +347,31 @@ Validation validate(ArchBertNet& net, const TrainData& d, const TrainOptions& o)
 // ---------------------------------------------------------------------------------------------
 // Optimizer, schedule, checkpoints.
 
+// A copy of `net` with a new statement head of `layers` layers (drawn from `seed`); every other
+// parameter and buffer is the network's own.
+ArchBertNet with_statement_head(ArchBertNet& net, int layers, uint64_t seed) {
+  ModelConfig config = net->config();
+  config.ar_head_layers = layers;
+  config.validate("--init network with a statement head");
+  torch::manual_seed(seed);
+  ArchBertNet out(config);
+  torch::NoGradGuard no_grad;
+  const auto params = net->named_parameters(true);
+  const auto buffers = net->named_buffers(true);
+  for (auto& p : out->named_parameters(true))
+    if (const torch::Tensor* src = params.find(p.key())) p.value().copy_(*src);
+  for (auto& b : out->named_buffers(true))
+    if (const torch::Tensor* src = buffers.find(b.key())) b.value().copy_(*src);
+  return out;
+}
+
+// Parameters of the statement head: named "ar_head.*".
+bool is_head_parameter(const std::string& name) { return name.rfind("ar_head.", 0) == 0; }
+
 torch::optim::AdamW make_optimizer(ArchBertNet& net, const TrainOptions& o) {
   std::vector<torch::Tensor> decay, no_decay;
   for (const auto& p : net->named_parameters(true)) {
+    if (!p.value().requires_grad()) continue;  // frozen (--head-only)
     // Biases, LayerNorm gains and the learned single vectors are not decayed.
     (p.value().dim() >= 2 ? decay : no_decay).push_back(p.value());
   }
@@ -437,6 +459,25 @@ TrainReport train_pretrain(const TrainOptions& o) {
     throw Error(ErrorKind::kUsage,
                 "--contrastive-graphs adds candidates to the InfoNCE term: give "
                 "--contrastive-weight");
+  if (!o.init.empty() && !o.resume.empty())
+    throw Error(ErrorKind::kUsage,
+                "--init starts a new run from a checkpoint, --resume continues one: give one");
+  if (!o.init.empty() && (!o.word_vectors.empty() || !o.config_path.empty()))
+    throw Error(ErrorKind::kUsage,
+                "--init takes the network and tokenizer from its checkpoint: drop --word-vectors "
+                "and --config");
+  if (o.head_only) {
+    if (!(o.ar_head_weight > 0))
+      throw Error(ErrorKind::kUsage,
+                  "--head-only trains the statement head: give --ar-head-weight");
+    if (o.init.empty() && o.resume.empty())
+      throw Error(ErrorKind::kUsage,
+                  "--head-only trains a head over a trained network: give --init CKPT");
+    if (o.acd_weight > 0 || o.contrastive_weight > 0 || o.inventory_weight > 0)
+      throw Error(ErrorKind::kUsage,
+                  "--head-only trains the statement head alone: drop --acd-weight, "
+                  "--contrastive-weight and --inventory-weight");
+  }
   const auto t_start = Clock::now();
   const bool tty = o.progress && ::isatty(STDERR_FILENO);
 
@@ -467,6 +508,19 @@ TrainReport train_pretrain(const TrainOptions& o) {
     tok = Tokenizer::from_json(meta.tokenizer_json, o.resume + " (tokenizer)");
     if (auto it = meta.extra.find("train_state"); it != meta.extra.end())
       state = nlohmann::json::parse(it->second);
+  } else if (!o.init.empty()) {
+    CheckpointMeta base;
+    net = load_checkpoint(o.init, &base);
+    tok = Tokenizer::from_json(base.tokenizer_json, o.init + " (tokenizer)");
+    meta.tokenizer_json = base.tokenizer_json;
+    // Where the network came from, for the record; τ are tuned again by this run's validation.
+    meta.extra["init"] = o.init;
+    if (auto it = base.extra.find("recipe"); it != base.extra.end())
+      meta.extra["init_recipe"] = it->second;
+    for (const char* k : {"ar_threshold", "acd_threshold"})
+      if (auto it = base.extra.find(k); it != base.extra.end()) meta.extra[k] = it->second;
+    if (o.ar_head_weight > 0 && !net->has_ar_head())
+      net = with_statement_head(net, o.ar_head_layers, o.seed);
   } else {
     std::vector<std::string> corpus;
     for (const Source& s : d.train)
@@ -523,24 +577,25 @@ TrainReport train_pretrain(const TrainOptions& o) {
     meta.tokenizer_json = tok.to_json();
   }
   const ModelConfig& config = net->config();
+  const std::string& from = o.resume.empty() ? o.init : o.resume;
   if (o.balanced_summary && !config.balanced_summary)
     throw Error(ErrorKind::kUsage,
-                o.resume +
+                from +
                     ": the checkpoint's summary tokens are not balanced; --balanced-summary needs "
                     "a run started with it");
   if (o.balanced_numbers && !config.balanced_numbers)
     throw Error(ErrorKind::kUsage,
-                o.resume +
+                from +
                     ": the checkpoint's number tokens are not balanced; --balanced-numbers needs "
                     "a run started with it");
   if (o.ar_head_weight > 0 && config.ar_head_layers == 0)
     throw Error(ErrorKind::kUsage,
-                o.resume +
+                from +
                     ": the checkpoint has no statement head; --ar-head-weight needs a run "
                     "started with it");
   if (o.inventory_weight > 0 && !config.inventory_head)
     throw Error(ErrorKind::kUsage,
-                o.resume +
+                from +
                     ": the checkpoint has no inventory head; --inventory-weight needs a "
                     "run started with it");
 
@@ -554,6 +609,11 @@ TrainReport train_pretrain(const TrainOptions& o) {
   std::vector<std::pair<int64_t, int64_t>> acd_pos, acd_neg;  // Zoo ACD training pairs
   for (const auto& [ab, label] : d.acd_train) (label ? acd_pos : acd_neg).push_back(ab);
 
+  // --head-only: everything but the statement head stays as it is (no autograd through it).
+  if (o.head_only)
+    for (auto& p : net->named_parameters(true))
+      if (!is_head_parameter(p.key())) p.value().set_requires_grad(false);
+  const bool mam = o.use_mam && !o.head_only;  // a frozen encoder reads whole graphs
   auto opt = make_optimizer(net, o);
   if (!o.resume.empty()) load_optimizer(o.resume + ".optim", opt);
 
@@ -657,7 +717,7 @@ TrainReport train_pretrain(const TrainOptions& o) {
       GraphBatch gb = make_graph_batch(ptrs, config);
       auto gen = at::detail::createCPUGenerator(o.seed * 31 + static_cast<uint64_t>(step));
       torch::Tensor targets;
-      if (o.use_mam) targets = mask_nodes(gb, gen);
+      if (mam) targets = mask_nodes(gb, gen);
       auto tg = torch::tensor(text_graph);
       // Texts in length-sorted chunks of 64: padding to the batch's longest text (up to 96
       // tokens against ~42 on average) nearly doubled a step (bench/README.md).
@@ -667,13 +727,13 @@ TrainReport train_pretrain(const TrainOptions& o) {
       auto l_sim = o.graph_only          ? out.graphs.pooled.sum() * 0.0
                    : o.sim_loss == "bce" ? sim_loss_bce(out.cosine, y, o.sim_temperature)
                                          : sim_loss(out.cosine, y);
-      auto loss = l_sim;
+      auto loss = o.head_only ? torch::zeros({}) : l_sim;  // --head-only: L_SIM is shown only
       torch::Tensor l_mam, l_acd, l_inv, l_head;
       if (o.ar_head_weight > 0 && !o.graph_only) {
         l_head = ar_head_loss(out.ar_logits, y);
         loss = loss + o.ar_head_weight * l_head;
       }
-      if (o.use_mam) {
+      if (mam) {
         l_mam = mam_loss(out.mam_logits, targets, gb);
         loss = loss + o.mam_weight * l_mam;
       }
