@@ -872,7 +872,7 @@ TEST(StatementHead, LearnsWhetherTheGraphHoldsWhatTheStatementNames) {
       }
     }
     const auto n = static_cast<int64_t>(y.size());
-    *logits = head->forward(StatementTokens::cat(parts), n, head->memory(tokens), mask,
+    *logits = head->forward(StatementTokens::cat(parts), n, head->memory(tokens, tokens), mask,
                             torch::tensor(tg), torch::zeros({n}));
     *labels = torch::tensor(y);
   };

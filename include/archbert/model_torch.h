@@ -218,8 +218,11 @@ struct StatementTokens {
 class ArHeadImpl : public torch::nn::Module {
  public:
   explicit ArHeadImpl(const ModelConfig& config);
-  // Per layer: keys and values of every graph token and then of the sink, [G, M+1, 2d].
-  std::vector<torch::Tensor> memory(const torch::Tensor& graph_tokens);
+  // Per layer: keys and values of every graph token and then of the sink, [G, M+1, 2d], from
+  // the tokens' states [G, M, d] and what entered the encoder for them [G, M, d] (op identity
+  // and counts as they were, before the encoder mixed them with the rest of the graph).
+  std::vector<torch::Tensor> memory(const torch::Tensor& graph_tokens,
+                                    const torch::Tensor& graph_inputs);
   // tokens of n statements; memory from memory(); graph_mask [G, M] bool; text_graph [n] long
   // (the graph row of each statement); cosine [n] (cos(J_t, J_g) of each) -> logits [n].
   torch::Tensor forward(const StatementTokens& tokens, int64_t n,
@@ -228,7 +231,7 @@ class ArHeadImpl : public torch::nn::Module {
 
  private:
   int64_t d_, heads_, dh_;
-  torch::nn::ModuleList ln_q_{nullptr}, ln_kv_{nullptr}, ln_ff_{nullptr};
+  torch::nn::ModuleList ln_q_{nullptr}, ln_kv_{nullptr}, ln_in_{nullptr}, ln_ff_{nullptr};
   torch::nn::ModuleList q_{nullptr}, kv_{nullptr}, out_{nullptr}, ff1_{nullptr}, ff2_{nullptr};
   torch::nn::LayerNorm final_{nullptr};
   torch::nn::Linear fc1_{nullptr}, fc2_{nullptr};  // 2d -> d -> 1
@@ -242,13 +245,15 @@ torch::Tensor ar_head_loss(const torch::Tensor& logits, const torch::Tensor& tar
 
 // Encoded graphs.
 struct GraphEncoding {
-  torch::Tensor gat_states;   // [Nt, d]: GAT output over the whole graphs
-  torch::Tensor node_states;  // [G, Nmax, d]: cross-encoder output (GAT output when !use_cross)
-  torch::Tensor mask;         // [G, Nmax] bool
-  torch::Tensor tokens;       // [G, M, d]: every token of a graph (kept nodes, then summary
-                              // tokens), M >= Nmax
-  torch::Tensor token_mask;   // [G, M] bool: real tokens
-  torch::Tensor pooled;       // [G, d]: J_g (masked mean)
+  torch::Tensor gat_states;    // [Nt, d]: GAT output over the whole graphs
+  torch::Tensor node_states;   // [G, Nmax, d]: cross-encoder output (GAT output when !use_cross)
+  torch::Tensor mask;          // [G, Nmax] bool
+  torch::Tensor tokens;        // [G, M, d]: every token of a graph (kept nodes, then summary
+                               // tokens), M >= Nmax
+  torch::Tensor token_inputs;  // [G, M, d]: the same tokens as they entered the cross encoder
+                               // (GAT states, summary tokens); kept only for a statement head
+  torch::Tensor token_mask;    // [G, M] bool: real tokens
+  torch::Tensor pooled;        // [G, d]: J_g (masked mean)
 };
 // Encoded texts.
 struct TextEncoding {

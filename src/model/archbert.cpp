@@ -197,6 +197,7 @@ GraphEncoding ArchBertNetImpl::encode_graphs(const GraphBatch& g) {
     out.node_states = to_padded(out.gat_states, g);         // [G, Nmax, d]
     out.pooled = masked_mean(out.node_states, g.pad_mask);  // [G, d]: J_g
     out.tokens = out.node_states;
+    out.token_inputs = out.node_states;
     out.token_mask = g.pad_mask;
     return out;
   }
@@ -230,7 +231,8 @@ GraphEncoding ArchBertNetImpl::encode_graphs(const GraphBatch& g) {
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
                    [&](int64_t a, int64_t b) { return len[a] < len[b]; });
-  std::vector<torch::Tensor> parts;
+  std::vector<torch::Tensor> parts, inputs;
+  const bool keep_inputs = has_ar_head();  // the statement head reads them beside the states
   for (size_t start = 0; start < order.size();) {
     size_t end = start + 1;
     while (end < order.size() &&
@@ -250,9 +252,12 @@ GraphEncoding ArchBertNetImpl::encode_graphs(const GraphBatch& g) {
     auto idx = torch::from_blob(index.data(), {rows * width}, torch::kLong).clone();
     auto m = torch::from_blob(mask.data(), {rows, width}, torch::kUInt8).to(torch::kBool);
     auto x = source.index_select(0, idx).reshape({rows, width, d});  // [rows, width, d]
+    auto pad = [&](const torch::Tensor& t) {
+      return width < lmax ? torch::cat({t, torch::zeros({rows, lmax - width, d})}, 1) : t;
+    };
+    if (keep_inputs) inputs.push_back(pad(x));  // [rows, lmax, d]
     if (config_.use_cross) x = cross_(x, m);
-    if (width < lmax) x = torch::cat({x, torch::zeros({rows, lmax - width, d})}, 1);
-    parts.push_back(x);  // [rows, lmax, d]
+    parts.push_back(pad(x));  // [rows, lmax, d]
     start = end;
   }
   auto inverse = torch::empty({graphs}, torch::kLong);
@@ -262,6 +267,7 @@ GraphEncoding ArchBertNetImpl::encode_graphs(const GraphBatch& g) {
   out.node_states = states.narrow(1, 0, nmax);                // [G, Nmax, d]
   auto node_pool = masked_mean(out.node_states, g.pad_mask);  // [G, d]
   out.tokens = states;                                        // [G, lmax, d]
+  if (keep_inputs) out.token_inputs = torch::cat(inputs, 0).index_select(0, inverse);
   {
     std::vector<uint8_t> tmask(graphs * lmax, 0);
     for (int64_t i = 0; i < graphs; ++i) {

@@ -35,6 +35,7 @@ ArHeadImpl::ArHeadImpl(const ModelConfig& c)
   using torch::nn::Linear;
   ln_q_ = register_module("ln_q", torch::nn::ModuleList());
   ln_kv_ = register_module("ln_kv", torch::nn::ModuleList());
+  ln_in_ = register_module("ln_in", torch::nn::ModuleList());
   ln_ff_ = register_module("ln_ff", torch::nn::ModuleList());
   q_ = register_module("q", torch::nn::ModuleList());
   kv_ = register_module("kv", torch::nn::ModuleList());
@@ -44,9 +45,10 @@ ArHeadImpl::ArHeadImpl(const ModelConfig& c)
   for (int64_t i = 0; i < c.ar_head_layers; ++i) {
     ln_q_->push_back(LayerNorm(LayerNormOptions({d_})));
     ln_kv_->push_back(LayerNorm(LayerNormOptions({d_})));
+    ln_in_->push_back(LayerNorm(LayerNormOptions({d_})));
     ln_ff_->push_back(LayerNorm(LayerNormOptions({d_})));
     q_->push_back(Linear(d_, d_));
-    kv_->push_back(Linear(d_, 2 * d_));
+    kv_->push_back(Linear(2 * d_, 2 * d_));  // [state ; input] -> [key ; value]
     out_->push_back(Linear(d_, d_));
     // FFN of width d, not ffn_dim: the head runs over every statement token of a batch, and a
     // 1024-wide FFN there made a training step ~60% slower.
@@ -69,15 +71,19 @@ ArHeadImpl::ArHeadImpl(const ModelConfig& c)
   cos_bias_ = register_parameter("cos_bias", torch::full({1}, -5.0f));
 }
 
-std::vector<torch::Tensor> ArHeadImpl::memory(const torch::Tensor& graph_tokens) {
+std::vector<torch::Tensor> ArHeadImpl::memory(const torch::Tensor& graph_tokens,
+                                              const torch::Tensor& graph_inputs) {
   std::vector<torch::Tensor> out;
   const int64_t g = graph_tokens.size(0), m = graph_tokens.size(1);
-  auto flat = graph_tokens.reshape({g * m, d_});  // [G*M, d]
+  auto states = graph_tokens.reshape({g * m, d_});  // [G*M, d]
+  auto inputs = graph_inputs.reshape({g * m, d_});  // [G*M, d]
   for (size_t i = 0; i < kv_->size(); ++i) {
-    auto ln = ln_kv_[i]->as<torch::nn::LayerNorm>();
+    auto flat = torch::cat({ln_kv_[i]->as<torch::nn::LayerNorm>()->forward(states),
+                            ln_in_[i]->as<torch::nn::LayerNorm>()->forward(inputs)},
+                           1);  // [G*M, 2d]
     auto kv = kv_[i]->as<torch::nn::Linear>();
     auto sink = sink_[static_cast<int64_t>(i)].view({1, 1, 2 * d_}).expand({g, 1, 2 * d_});
-    out.push_back(torch::cat({kv->forward(ln->forward(flat)).view({g, m, 2 * d_}), sink},
+    out.push_back(torch::cat({kv->forward(flat).view({g, m, 2 * d_}), sink},
                              1));  // [G, M+1, 2d]
   }
   return out;
@@ -198,7 +204,8 @@ torch::Tensor ArchBertNetImpl::ar_logits(const StatementTokens& tokens, int64_t 
                                          const torch::Tensor& text_graph,
                                          const torch::Tensor& cosine) {
   if (!has_ar_head()) throw Error(ErrorKind::kUsage, "this network has no statement head");
-  return ar_->forward(tokens, n, ar_->memory(graphs.tokens), graphs.token_mask, text_graph,
+  return ar_->forward(tokens, n, ar_->memory(graphs.tokens, graphs.token_inputs), graphs.token_mask,
+                      text_graph,
                       cosine);  // [n]
 }
 
