@@ -204,10 +204,10 @@ struct StatementTokens {
 };
 
 // Statement head (ModelConfig::ar_head_layers; not in the paper). A statement's token states
-// attend to its graph's tokens through cross-attention layers, each x + MHA(LN(x), LN(graph))
-// then x + FFN(LN(x)) with an FFN of width d (each layer's keys and values also hold a learned
-// sink, what a token reads when nothing in the graph matches it); an MLP over the masked mean
-// and max of the result
+// attend to its graph's tokens through cross-attention layers, each x + MHA(LN(x), graph) then
+// x + FFN(LN(x)) with an FFN of width d; a graph token's key and value come from
+// [LN(state) ; LN(input to the encoder)], and each layer also holds a learned sink, what a token
+// reads when nothing in the graph matches it. An MLP over the masked mean and max of the result
 // gives a correction that is added to the paper's score:
 //   logit = a·cos(J_t, J_g) + b + MLP(mean, max),
 // with a, b learned (starting at 10 and -5, the cosine loss's (cos - 0.5) / 0.1) and the MLP's

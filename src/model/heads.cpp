@@ -65,7 +65,8 @@ ArHeadImpl::ArHeadImpl(const ModelConfig& c)
   torch::nn::init::zeros_(fc2_->bias);
   // A learned key and value per layer that every statement token can attend to besides the graph's
   // tokens: what a query finds when nothing in the graph matches it ("has Flatten" of a graph
-  // without one). Zero at first: the head starts as it would without it.
+  // without one). Zero at first: its value adds nothing to what a token reads; it only takes a
+  // share of the token's attention.
   sink_ = register_parameter("sink", torch::zeros({c.ar_head_layers, 2 * d_}));
   cos_scale_ = register_parameter("cos_scale", torch::full({1}, 10.0f));
   cos_bias_ = register_parameter("cos_bias", torch::full({1}, -5.0f));
