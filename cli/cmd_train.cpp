@@ -37,8 +37,8 @@ CommandRunner add_train_commands(CLI::App& app, const GlobalOptions& global) {
   pre->add_option("--texts-per-graph", o->texts_per_graph, "Descriptions per graph unit")
       ->check(CLI::Range(1, 4096));
   pre->add_option("--claim-texts", o->claim_texts,
-                  "AutoNet single-fact sentences (each labelled by its fact's truth) added to each "
-                  "graph unit beside its descriptions (0: none)")
+                  "single-fact sentences (AutoNet facts, Zoo computed sentences; each labelled by "
+                  "its truth) added to each graph unit beside its descriptions (0: none)")
       ->check(CLI::Range(0, 1024));
   pre->add_option("--zoo-negatives", o->zoo_negatives,
                   "Zoo negatives drawn per positive each epoch (-1: all)");

@@ -269,7 +269,7 @@ TEST_F(TrainTest, ClaimTextsJoinEveryUnitOfAnAutoNetGraph) {
 
 // A Zoo directory over four of the AutoNet train graphs: each model has 2 true and 10 false
 // training descriptions, and one of each for validation.
-void write_small_zoo(const fs::path& from, const fs::path& to) {
+void write_small_zoo(const fs::path& from, const fs::path& to, bool with_claims = false) {
   fs::create_directories(to);
   std::vector<ArchGraph> graphs = read_graph_store(from / "graphs.bin");
   graphs.resize(4);
@@ -283,6 +283,18 @@ void write_small_zoo(const fs::path& from, const fs::path& to) {
     for (int i = 0; i < 10; ++i)
       train.push_back(
           {g, "A false sentence " + std::to_string(i) + " of " + model + ".", 0, {}, {}});
+    if (with_claims) {
+      // One true and two false sentences state a single fact each (as computed ones do).
+      for (int i : {0, 2, 3}) {
+        ArSample& a = train[train.size() - 12 + i];
+        StatedFact f;
+        f.kind = a.label ? "has" : "lacks";
+        f.cls = "Conv2d";
+        f.holds = a.label == 1;
+        a.facts = {f.kind};
+        a.claims = {f};
+      }
+    }
     val.push_back({g, "Held out, true of " + model + ".", 1, {}, {}});
     val.push_back({g, "Held out, false of " + model + ".", 0, {}, {}});
   }
@@ -297,6 +309,25 @@ void write_small_zoo(const fs::path& from, const fs::path& to) {
                       {"texts_val", "texts_val.jsonl"},
                       {"acd_train", "acd_train.jsonl"},
                       {"acd_val", "acd_val.jsonl"}});
+}
+
+// With --claim-texts, a Zoo model's training texts that state one fact also come as
+// single-fact sentences beside its drawn texts.
+TEST_F(TrainTest, ClaimTextsTakeZooSentencesWithOneClaim) {
+  TempDir out;
+  write_small_zoo((*dir_) / "train", out / "plain");
+  write_small_zoo((*dir_) / "train", out / "claims", true);
+  TrainOptions o = options(out / "a.ckpt");
+  o.claim_texts = 2;
+  o.data_dirs.push_back(out / "plain");
+  const TrainReport plain = train_pretrain(o);
+  o.data_dirs.back() = out / "claims";
+  o.out = out / "b.ckpt";
+  const TrainReport with = train_pretrain(o);
+  // Each model draws 2 positives and 6 negatives per epoch: two units of up to 5 texts, room
+  // for 4 single-fact sentences; it has 3.
+  EXPECT_EQ(with.samples - plain.samples, o.epochs * 4 * 3);
+  EXPECT_EQ(with.steps, plain.steps);
 }
 
 TEST_F(TrainTest, ZooRepeatBringsEachZooModelRTimesPerEpoch) {

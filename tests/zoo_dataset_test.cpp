@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -347,7 +348,7 @@ void check_dataset(const std::string& data, const std::string& dir, const ZooDat
   // AR samples: splits disjoint by text; positives are the model's; negatives come from
   // dissimilar models, are below the threshold to every positive, and their claims are false.
   std::set<std::string> split_texts[2];
-  int64_t positives = 0, negatives = 0;
+  int64_t positives = 0, negatives = 0, layer_negatives = 0;
   for (int sp = 0; sp < 2; ++sp) {
     for (const ArSample& a :
          read_ar_samples(dir + (sp ? "/texts_val.jsonl" : "/texts_train.jsonl"))) {
@@ -372,6 +373,17 @@ void check_dataset(const std::string& data, const std::string& dir, const ZooDat
       }
       ++negatives;
       EXPECT_FALSE(pos[i].count(k)) << a.text;
+      // The model's false layer statements: their claim is clearly false; the same words may be
+      // a positive of any model (that is their point).
+      const auto& own = models[i].layer_negatives;
+      if (std::any_of(own.begin(), own.end(),
+                      [&](const ZooSentence& s) { return normalize_sentence(s.text) == k; })) {
+        ++layer_negatives;
+        ASSERT_EQ(a.claims.size(), 1u) << a.text;
+        EXPECT_TRUE(a.claims[0].kind == "has" || a.claims[0].kind == "lacks") << a.text;
+        EXPECT_TRUE(zoo_fact_clearly_false(a.claims[0], models[i])) << a.text;
+        continue;
+      }
       bool from_dissimilar = false;
       for (size_t j = 0; j < n; ++j) {
         if (!pos[j].count(k)) continue;
@@ -396,7 +408,12 @@ void check_dataset(const std::string& data, const std::string& dir, const ZooDat
   int64_t all_pos = 0;
   for (const auto& p : pos) all_pos += static_cast<int64_t>(p.size());
   EXPECT_EQ(positives, all_pos);
-  EXPECT_GE(negatives, min_negatives_per_positive * positives);  // 10 where the pool allows
+  EXPECT_GE(negatives - layer_negatives, min_negatives_per_positive * positives);  // 10 if it can
+  int64_t all_layer_negatives = 0;
+  for (const ZooModel& m : models)
+    all_layer_negatives += static_cast<int64_t>(m.layer_negatives.size());
+  EXPECT_EQ(layer_negatives, all_layer_negatives);
+  EXPECT_EQ(manifest.counts.at("texts_negative_layer_statements"), layer_negatives);
 
   // ACD: complete, each unordered pair once, label = same family or base design per the table.
   const json table = json::parse(read(dir + "/models.json"));
@@ -641,6 +658,66 @@ TEST(ZooDataset, SameKindOtherDimensionIsNoNegative) {
       EXPECT_NE(x.text.find("batch normalisation"), std::string::npos) << x.text;
     }
   EXPECT_TRUE(said);
+}
+
+// Layer statements: "uses" true and "does not use" false for each table class the graph has;
+// for six classes it clearly lacks the reverse; classes of the same kind in another
+// dimensionality get none; the lacked classes and the wordings vary across graphs.
+TEST(ZooDataset, LayerStatements) {
+  const ArchGraph g = tiny_cnn("cnn", 3, false);  // Conv2d, BatchNorm2d, ReLU (and others)
+  std::map<std::string, std::map<std::string, bool>> said;  // cls -> kind -> holds
+  for (const ZooSentence& s : layer_statements(g)) {
+    ASSERT_TRUE(s.claim.has_value()) << s.text;
+    const StatedFact& f = *s.claim;
+    EXPECT_EQ(zoo_fact_holds(f, g), f.holds) << s.text;
+    if (!f.holds) EXPECT_TRUE(zoo_fact_clearly_false(f, g)) << s.text;
+    EXPECT_TRUE(said[f.cls].emplace(f.kind, f.holds).second) << "twice: " << s.text;
+    const bool negated =
+        s.text.find(" no ") != std::string::npos || s.text.find(" not ") != std::string::npos;
+    EXPECT_EQ(negated, f.kind == "lacks") << s.text;
+  }
+  for (const char* present : {"Conv2d", "BatchNorm2d", "ReLU"}) {
+    ASSERT_TRUE(said.count(present)) << present;
+    EXPECT_TRUE(said[present].at("has")) << present;
+    EXPECT_FALSE(said[present].at("lacks")) << present;
+  }
+  int lacked = 0;
+  for (const auto& [cls, kinds] : said)
+    if (!kinds.at("has")) {
+      ++lacked;
+      EXPECT_TRUE(kinds.at("lacks")) << cls;
+    }
+  EXPECT_EQ(lacked, 6);
+  for (const ZooSentence& s : layer_statements(g))
+    if (s.claim->cls == "BatchNorm2d")
+      EXPECT_NE(s.text.find("batch normalization"), std::string::npos);
+
+  // A video graph (Conv3d, BatchNorm3d): nothing about standard convolutions or batch
+  // normalization, either way.
+  GraphBuilder b("video");
+  Node conv = conv_node(8, 3, 3), bn;
+  conv.layer_class = "Conv3d";
+  bn.op = Op::kBatchNorm;
+  bn.shape = Shape4{8, 1, 1, 1};
+  bn.params = 16;
+  bn.layer_class = "BatchNorm3d";
+  const int in = b.add(Op::kInput, "x"), c = b.add(conv), n = b.add(bn),
+            out = b.add(Op::kOutput, "y");
+  b.connect(in, c);
+  b.connect(c, n);
+  b.connect(n, out);
+  for (const ZooSentence& s : layer_statements(b.finish("video", "json", 232, false)))
+    EXPECT_TRUE(s.claim->cls != "Conv2d" && s.claim->cls != "BatchNorm2d") << s.text;
+
+  // Across graphs the lacked classes and the wordings vary.
+  std::set<std::string> lacked_classes, wordings;
+  for (int i = 0; i < 20; ++i)
+    for (const ZooSentence& s : layer_statements(tiny_cnn("cnn" + std::to_string(i), 3, false))) {
+      if (s.claim->kind == "lacks" && s.claim->holds) lacked_classes.insert(s.claim->cls);
+      if (s.claim->cls == "ReLU") wordings.insert(s.text);
+    }
+  EXPECT_GE(lacked_classes.size(), 12u);
+  EXPECT_GE(wordings.size(), 4u);  // of six: three per polarity
 }
 
 // Every kind of computed fact is worded in more than one way across models, each wording true;

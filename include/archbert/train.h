@@ -31,7 +31,7 @@ struct TrainOptions {
   int zoo_negatives = 3;          // per epoch, Zoo negatives drawn per positive of a model
   int zoo_repeat = 1;             // per epoch, times each Zoo model's positives are used (each
                                   // time with fresh negatives)
-  int claim_texts = 0;            // AutoNet: single-fact sentences added to each graph unit
+  int claim_texts = 0;            // single-fact sentences (AutoNet, Zoo) added to each unit
   double lr = 5e-4;               // peak learning rate
   double weight_decay = 0.01;     // AdamW, matrices and embeddings only
   double warmup = 0.05;           // share of the steps with linear warm-up

@@ -23,8 +23,9 @@
 namespace archbert {
 
 // Bump whenever the same inputs and seed would give different files.
-// 2: FLOPs sentences; 3: phrasings of computed sentences, residual, task and modality sentences.
-constexpr int kZooDatasetVersion = 3;
+// 2: FLOPs sentences; 3: phrasings of computed sentences, residual, task and modality sentences;
+// 4: layer statements (layer_statements), true and false, about every model.
+constexpr int kZooDatasetVersion = 4;
 
 // Negatives without a checkable claim must have a TF-IDF cosine below this to every positive of
 // the model (docs/datasets.md explains the choice); negatives with a claim must be clearly false
@@ -61,6 +62,9 @@ struct ZooModel {
   std::string modality;  // families.json modality ("vision", "text", "speech"); may be empty
   ArchGraph graph;
   std::vector<ZooSentence> positives;  // distinct (normalised) texts
+  // Layer statements that are clearly false of the graph (layer_statements), each an AR
+  // negative of the model beside those drawn from other models' positives.
+  std::vector<ZooSentence> layer_negatives;
   // tv models: multiply-accumulates of one forward pass (data/zoo/tv/manifest.json "macs", from
   // tools/export_torchvision_zoo.py --macs-only) and the input they were counted on as a noun
   // phrase ("224x224 image", "16-frame 112x112 clip"); -1 and "" when unknown (hf models).
@@ -87,6 +91,18 @@ ZooCorpus load_zoo_corpus(const std::string& data_dir);
 // every kind of fact is worded several ways across the zoo. Hugging Face graphs (format
 // "huggingface") also get a FLOPs-per-token sentence (linear_flops_per_token).
 std::vector<ZooSentence> graph_sentences(const ArchGraph& graph);
+
+// Short statements of whether the graph uses a kind of layer ("It uses GELU activations.", "It
+// does not use layer normalization."), claim kind "has" or "lacks" with the layer class, each
+// with claim.holds set: the truth, and with it the statement's label. For every class of the
+// table (activations, normalisations, pooling, convolution kinds, embeddings, dropout,
+// recurrent layers) that the graph has, "uses" (true) and "does not use" (false); for up to six
+// classes it clearly lacks, picked by a hash of (graph name, class), "does not use" (true) and
+// "uses" (false). A class of which the graph has the same kind in another dimensionality
+// (BatchNorm3d for batch normalization) is neither. Each statement is in one of three phrasings
+// picked by a hash of (graph name, class, polarity). These teach lookups on real graphs: the same
+// words are true of one model and false of the next, so they cannot be judged by the model's kind.
+std::vector<ZooSentence> layer_statements(const ArchGraph& graph);
 
 // A model's purpose, from its family: the task in one of four phrasings ("It is a model for
 // instance segmentation."; claim kind "task", cls = the task's group, value 1) and the modality in
@@ -175,6 +191,7 @@ struct ZooDatasetReport {
   int64_t rejected_similar = 0;  // of which (no claim) too similar to a positive
   int64_t rejected_true = 0;     // of which (a claim) not clearly false of the model
   int64_t negatives_with_claim = 0;
+  int64_t layer_negatives = 0;          // false layer statements (part of `negatives`)
   int64_t flops_sentences = 0;          // positives stating FLOPs (macs, flops_per_token)
   int64_t models_without_flops = 0;     // graphs with none (tv models without a manifest macs)
   std::vector<double> best_similarity;  // of every examined candidate without a claim, sorted

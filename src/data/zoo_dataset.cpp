@@ -146,6 +146,21 @@ void add_unique(std::vector<ZooSentence>& out, ZooSentence s) {
   out.push_back(std::move(s));
 }
 
+// The graph's layer statements: the true ones join its positives, the false ones its
+// layer_negatives (unless a positive has the same text).
+void add_layer_statements(ZooModel& m) {
+  for (ZooSentence& s : layer_statements(m.graph)) {
+    if (s.claim->holds) {
+      add_unique(m.positives, std::move(s));
+      continue;
+    }
+    const std::string n = normalize_sentence(s.text);
+    if (std::none_of(m.positives.begin(), m.positives.end(),
+                     [&](const ZooSentence& p) { return normalize_sentence(p.text) == n; }))
+      add_unique(m.layer_negatives, std::move(s));
+  }
+}
+
 uint64_t name_seed(uint64_t seed, const std::string& purpose, const std::string& name) {
   return data::mix(data::mix(data::mix(0x5A6F6F4461746131ull, seed), data::tag_hash(purpose)),
                    data::tag_hash(name));
@@ -279,6 +294,7 @@ ZooCorpus load_zoo_corpus(const std::string& data_dir_in) {
     for (const std::string& s : own) add_unique(m.positives, {s, "model", {}});
     std::vector<ZooSentence> descriptive = m.positives;
     for (ZooSentence& s : graph_sentences(m.graph)) add_unique(m.positives, std::move(s));
+    add_layer_statements(m);
     for (ZooSentence& s : purpose_sentences(m.name, m.task, m.task_group, m.modality))
       add_unique(m.positives, std::move(s));
     if (z.macs > 0) {
@@ -310,6 +326,7 @@ ZooCorpus load_zoo_corpus(const std::string& data_dir_in) {
       for (ZooSentence& s : graph_sentences(f.graph))
         if (had_bn || !s.claim || s.claim->kind != "bn_folded")
           add_unique(f.positives, std::move(s));
+      add_layer_statements(f);
       // The same purpose, worded as for its model.
       for (ZooSentence& s : purpose_sentences(z.name, f.task, f.task_group, f.modality))
         add_unique(f.positives, std::move(s));
@@ -388,6 +405,8 @@ ZooDatasetReport generate_zoo_dataset(const ZooDatasetOptions& opt) {
     // sentence) is never a negative, even when it happens to be false of this one.
     std::vector<const ZooSentence*> pool;
     std::set<std::string> seen;
+    // The model's own false layer statements come below, once.
+    for (const ZooSentence& s : m.layer_negatives) seen.insert(normalize_sentence(s.text));
     for (size_t j = 0; j < n; ++j)
       if (zoo_models_similar(m, models[j])) seen.insert(pos_norm[j].begin(), pos_norm[j].end());
     for (size_t j = 0; j < n; ++j) {
@@ -430,6 +449,11 @@ ZooDatasetReport generate_zoo_dataset(const ZooDatasetOptions& opt) {
     }
     for (const ZooSentence* c : negatives[i]) emit_ar(i, *c, 0);
     report.negatives += static_cast<int64_t>(negatives[i].size());
+    // The graph's false layer statements: the same words are positives of models that have
+    // the layer, so these are what makes them a lookup.
+    for (const ZooSentence& s : m.layer_negatives) emit_ar(i, s, 0);
+    report.negatives += static_cast<int64_t>(m.layer_negatives.size());
+    report.layer_negatives += static_cast<int64_t>(m.layer_negatives.size());
   }
   std::sort(report.best_similarity.begin(), report.best_similarity.end());
 
@@ -576,6 +600,7 @@ ZooDatasetReport generate_zoo_dataset(const ZooDatasetOptions& opt) {
               {"texts_positive", report.positives},
               {"texts_negative", report.negatives},
               {"texts_negative_with_claim", report.negatives_with_claim},
+              {"texts_negative_layer_statements", report.layer_negatives},
               {"acd_train", report.acd_train},
               {"acd_val", report.acd_val},
               {"acd_positive", report.acd_positive},

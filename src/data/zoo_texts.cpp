@@ -336,6 +336,72 @@ std::vector<ZooSentence> graph_sentences(const ArchGraph& g) {
   return out;
 }
 
+namespace {
+
+// The layer classes of layer_statements and how a person names them (a plural or mass noun
+// that reads after "uses" and "does not use").
+struct LayerWords {
+  const char* cls;
+  const char* noun;
+};
+constexpr LayerWords kLayerWords[] = {
+    {"Conv2d", "standard convolutions"},
+    {"Sep_conv2d", "depthwise convolutions"},
+    {"Dil_conv2d", "dilated convolutions"},
+    {"ConvTranspose2d", "transposed convolutions"},
+    {"Embedding", "embedding layers"},
+    {"BatchNorm2d", "batch normalization"},
+    {"LayerNorm", "layer normalization"},
+    {"GroupNorm", "group normalization"},
+    {"RMSNorm", "RMS normalization"},
+    {"ReLU", "ReLU activations"},
+    {"ReLU6", "ReLU6 activations"},
+    {"GELU", "GELU activations"},
+    {"SiLU", "SiLU (swish) activations"},
+    {"Hardswish", "hard-swish activations"},
+    {"Sigmoid", "sigmoid activations"},
+    {"Tanh", "tanh activations"},
+    {"MaxPool2d", "max pooling"},
+    {"AvgPool2d", "average pooling"},
+    {"Dropout", "dropout"},
+    {"LSTM", "LSTM layers"},
+};
+constexpr size_t kLackedStatements = 6;  // per graph, classes it lacks that get a statement
+
+}  // namespace
+
+std::vector<ZooSentence> layer_statements(const ArchGraph& g) {
+  const GraphStats st = g.stats();
+  std::vector<ZooSentence> out;
+  auto say = [&](const LayerWords& w, bool uses, bool holds) {
+    const std::string n = w.noun;
+    const std::string texts[] = {
+        uses ? "It uses " + n + "." : "It does not use " + n + ".",
+        uses ? "The network uses " + n + "." : "It uses no " + n + ".",
+        uses ? "Its layers include " + n + "." : "The network has no " + n + ".",
+    };
+    const uint64_t h = data::tag_hash(g.name + "|" + w.cls + (uses ? "|uses" : "|lacks"));
+    StatedFact f = fact(uses ? "has" : "lacks", w.cls, uses ? 1 : 0);
+    f.holds = holds;
+    out.push_back({texts[h % 3], "graph", std::move(f)});
+  };
+  std::vector<std::pair<uint64_t, const LayerWords*>> lacked;
+  for (const LayerWords& w : kLayerWords) {
+    if (data::inventory_count(st, w.cls) > 0) {
+      say(w, true, true);
+      say(w, false, false);
+    } else if (!has_same_kind(st, w.cls)) {
+      lacked.push_back({data::tag_hash(g.name + "|lacks|" + w.cls), &w});
+    }
+  }
+  std::sort(lacked.begin(), lacked.end());
+  for (size_t i = 0; i < lacked.size() && i < kLackedStatements; ++i) {
+    say(*lacked[i].second, false, true);
+    say(*lacked[i].second, true, false);
+  }
+  return out;
+}
+
 std::vector<ZooSentence> purpose_sentences(const std::string& name, const std::string& task,
                                            const std::string& task_group,
                                            const std::string& modality) {

@@ -121,10 +121,16 @@ TrainData load_data(const std::vector<std::string>& dirs, bool claim_texts) {
     } else if (m.generator == "zoo") {
       for (const char* split : {"train", "val"}) {
         const std::string f = path(std::string("texts_") + split + ".jsonl");
-        Source s{std::string("zoo:") + split,
-                 true,
-                 to_texts(d, index, read_ar_samples(f), offset, n, f),
-                 {}};
+        const std::vector<ArSample> samples = read_ar_samples(f);
+        Source s{std::string("zoo:") + split, true, to_texts(d, index, samples, offset, n, f), {}};
+        if (std::string(split) == "train" && claim_texts) {
+          // Computed sentences state one fact each (layer statements, counts, totals, ...):
+          // they also come as single-fact sentences, as AutoNet's do.
+          std::vector<ArSample> single;
+          for (const ArSample& a : samples)
+            if (a.claims.size() == 1) single.push_back(a);
+          s.claims = to_texts(d, index, single, offset, n, f);
+        }
         (std::string(split) == "val" ? d.val : d.train).push_back(std::move(s));
       }
       for (int64_t g = 0; g < n; ++g) d.zoo_graphs.push_back(offset + g);
@@ -495,8 +501,9 @@ TrainReport train_pretrain(const TrainOptions& o) {
   if (o.claim_texts > 0 && std::none_of(d.train.begin(), d.train.end(),
                                         [](const Source& s) { return !s.claims.empty(); }))
     throw Error(ErrorKind::kUsage,
-                "--claim-texts: no AutoNet training texts with single-fact sentences among --data "
-                "(texts_version 2 or later: regenerate them with `archbert data autonet`)");
+                "--claim-texts: no training texts with single-fact sentences among --data "
+                "(AutoNet texts_version 2 or later, or a Zoo dataset: regenerate them with "
+                "`archbert data autonet` or `archbert data zoo`)");
 
   // Tokenizer and network: from the checkpoint when resuming, else trained / created here.
   CheckpointMeta meta;
