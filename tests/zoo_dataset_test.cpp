@@ -341,6 +341,18 @@ void check_dataset(const std::string& data, const std::string& dir, const ZooDat
     stored.push_back(g);
   }
   EXPECT_EQ(without_flops, corpus.models_without_flops);
+  // A BN-folded variant's layer statements have the same truth on its model's graph.
+  for (const ZooModel& m : models) {
+    if (m.variant_of.empty()) continue;
+    const auto base = std::find_if(models.begin(), models.end(),
+                                   [&](const ZooModel& o) { return o.name == m.variant_of; });
+    ASSERT_NE(base, models.end()) << m.name;
+    for (const auto* list : {&m.positives, &m.layer_negatives})
+      for (const ZooSentence& s : *list)
+        if (s.claim && (s.claim->kind == "uses" || s.claim->kind == "uses_no"))
+          EXPECT_EQ(zoo_fact_holds(*s.claim, base->graph), s.claim->holds)
+              << m.name << ": " << s.text;
+  }
   const DatasetManifest manifest = read_manifest(dir);
   EXPECT_EQ(manifest.counts.at("texts_flops"), flops_sentences);
   EXPECT_EQ(manifest.counts.at("models_without_flops"), without_flops);
@@ -380,7 +392,7 @@ void check_dataset(const std::string& data, const std::string& dir, const ZooDat
                       [&](const ZooSentence& s) { return normalize_sentence(s.text) == k; })) {
         ++layer_negatives;
         ASSERT_EQ(a.claims.size(), 1u) << a.text;
-        EXPECT_TRUE(a.claims[0].kind == "has" || a.claims[0].kind == "lacks") << a.text;
+        EXPECT_TRUE(a.claims[0].kind == "uses" || a.claims[0].kind == "uses_no") << a.text;
         EXPECT_TRUE(zoo_fact_clearly_false(a.claims[0], models[i])) << a.text;
         continue;
       }
@@ -660,12 +672,17 @@ TEST(ZooDataset, SameKindOtherDimensionIsNoNegative) {
   EXPECT_TRUE(said);
 }
 
-// Layer statements: "uses" true and "does not use" false for each table class the graph has;
-// for six classes it clearly lacks the reverse; classes of the same kind in another
-// dimensionality get none; the lacked classes and the wordings vary across graphs.
+// Layer statements: "uses" true and "does not use" false for each table kind the graph has,
+// decided by op whatever the class name; for six kinds it lacks the reverse; a graph with only
+// a close kind (ReLU6 for ReLU) gets neither; the lacked kinds and the wordings vary by graph.
 TEST(ZooDataset, LayerStatements) {
-  const ArchGraph g = tiny_cnn("cnn", 3, false);  // Conv2d, BatchNorm2d, ReLU (and others)
-  std::map<std::string, std::map<std::string, bool>> said;  // cls -> kind -> holds
+  ArchGraph g = tiny_cnn("cnn", 3, false);  // conv, bn, relu, glob_avg, linear
+  // A TorchScript graph names a grouped convolution's node "Conv2d": still a grouped one.
+  Node grouped = conv_node(16, 1, 3);
+  grouped.op = Op::kSepConv;
+  grouped.layer_class = "Conv2d";
+  g.nodes.push_back(grouped);                               // stats() only: no edges needed
+  std::map<std::string, std::map<std::string, bool>> said;  // kind key -> claim kind -> holds
   for (const ZooSentence& s : layer_statements(g)) {
     ASSERT_TRUE(s.claim.has_value()) << s.text;
     const StatedFact& f = *s.claim;
@@ -674,49 +691,56 @@ TEST(ZooDataset, LayerStatements) {
     EXPECT_TRUE(said[f.cls].emplace(f.kind, f.holds).second) << "twice: " << s.text;
     const bool negated =
         s.text.find(" no ") != std::string::npos || s.text.find(" not ") != std::string::npos;
-    EXPECT_EQ(negated, f.kind == "lacks") << s.text;
+    EXPECT_EQ(negated, f.kind == "uses_no") << s.text;
+    if (f.cls == "batch_norm") EXPECT_NE(s.text.find("batch normalization"), std::string::npos);
+    if (f.cls == "grouped_conv") EXPECT_NE(s.text.find("grouped"), std::string::npos);
   }
-  for (const char* present : {"Conv2d", "BatchNorm2d", "ReLU"}) {
+  for (const char* present : {"conv", "grouped_conv", "batch_norm", "relu", "avg_pool"}) {
     ASSERT_TRUE(said.count(present)) << present;
-    EXPECT_TRUE(said[present].at("has")) << present;
-    EXPECT_FALSE(said[present].at("lacks")) << present;
+    EXPECT_TRUE(said[present].at("uses")) << present;
+    EXPECT_FALSE(said[present].at("uses_no")) << present;
   }
   int lacked = 0;
-  for (const auto& [cls, kinds] : said)
-    if (!kinds.at("has")) {
+  for (const auto& [key, kinds] : said)
+    if (!kinds.at("uses")) {
       ++lacked;
-      EXPECT_TRUE(kinds.at("lacks")) << cls;
+      EXPECT_TRUE(kinds.at("uses_no")) << key;
     }
   EXPECT_EQ(lacked, 6);
-  for (const ZooSentence& s : layer_statements(g))
-    if (s.claim->cls == "BatchNorm2d")
-      EXPECT_NE(s.text.find("batch normalization"), std::string::npos);
+  StatedFact unknown;
+  unknown.kind = "uses";
+  unknown.cls = "no_such_kind";
+  EXPECT_FALSE(zoo_fact_holds(unknown, g));
+  EXPECT_FALSE(zoo_fact_clearly_false(unknown, g));
 
-  // A video graph (Conv3d, BatchNorm3d): nothing about standard convolutions or batch
-  // normalization, either way.
-  GraphBuilder b("video");
-  Node conv = conv_node(8, 3, 3), bn;
-  conv.layer_class = "Conv3d";
-  bn.op = Op::kBatchNorm;
-  bn.shape = Shape4{8, 1, 1, 1};
-  bn.params = 16;
-  bn.layer_class = "BatchNorm3d";
-  const int in = b.add(Op::kInput, "x"), c = b.add(conv), n = b.add(bn),
-            out = b.add(Op::kOutput, "y");
+  // ReLU6 only: nothing about ReLU either way.
+  GraphBuilder b("relu6");
+  const int in = b.add(Op::kInput, "x"), c = b.add(conv_node(8, 3, 3)),
+            r = b.add(Op::kRelu6, "act"), out = b.add(Op::kOutput, "y");
   b.connect(in, c);
-  b.connect(c, n);
-  b.connect(n, out);
-  for (const ZooSentence& s : layer_statements(b.finish("video", "json", 232, false)))
-    EXPECT_TRUE(s.claim->cls != "Conv2d" && s.claim->cls != "BatchNorm2d") << s.text;
+  b.connect(c, r);
+  b.connect(r, out);
+  const ArchGraph r6 = b.finish("relu6", "json", 216, false);
+  bool relu6 = false;
+  for (const ZooSentence& s : layer_statements(r6)) {
+    EXPECT_NE(s.claim->cls, "relu") << s.text;
+    relu6 = relu6 || (s.claim->cls == "relu6" && s.claim->kind == "uses" && s.claim->holds);
+  }
+  EXPECT_TRUE(relu6);
+  StatedFact relu;
+  relu.kind = "uses";
+  relu.cls = "relu";
+  EXPECT_FALSE(zoo_fact_holds(relu, r6));
+  EXPECT_FALSE(zoo_fact_clearly_false(relu, r6));
 
-  // Across graphs the lacked classes and the wordings vary.
-  std::set<std::string> lacked_classes, wordings;
+  // Across graphs the lacked kinds and the wordings vary.
+  std::set<std::string> lacked_kinds, wordings;
   for (int i = 0; i < 20; ++i)
     for (const ZooSentence& s : layer_statements(tiny_cnn("cnn" + std::to_string(i), 3, false))) {
-      if (s.claim->kind == "lacks" && s.claim->holds) lacked_classes.insert(s.claim->cls);
-      if (s.claim->cls == "ReLU") wordings.insert(s.text);
+      if (s.claim->kind == "uses_no" && s.claim->holds) lacked_kinds.insert(s.claim->cls);
+      if (s.claim->cls == "relu") wordings.insert(s.text);
     }
-  EXPECT_GE(lacked_classes.size(), 12u);
+  EXPECT_GE(lacked_kinds.size(), 12u);
   EXPECT_GE(wordings.size(), 4u);  // of six: three per polarity
 }
 

@@ -93,15 +93,15 @@ ZooCorpus load_zoo_corpus(const std::string& data_dir);
 std::vector<ZooSentence> graph_sentences(const ArchGraph& graph);
 
 // Short statements of whether the graph uses a kind of layer ("It uses GELU activations.", "It
-// does not use layer normalization."), claim kind "has" or "lacks" with the layer class, each
-// with claim.holds set: the truth, and with it the statement's label. For every class of the
-// table (activations, normalisations, pooling, convolution kinds, embeddings, dropout,
-// recurrent layers) that the graph has, "uses" (true) and "does not use" (false); for up to six
-// classes it clearly lacks, picked by a hash of (graph name, class), "does not use" (true) and
-// "uses" (false). A class of which the graph has the same kind in another dimensionality
-// (BatchNorm3d for batch normalization) is neither. Each statement is in one of three phrasings
-// picked by a hash of (graph name, class, polarity). These teach lookups on real graphs: the same
-// words are true of one model and false of the next, so they cannot be judged by the model's kind.
+// does not use layer normalization."), claim kind "uses" or "uses_no" with the kind's key
+// ("gelu", "layer_norm") as cls, each with claim.holds set: the truth, and with it the
+// statement's label. Presence is decided by canonical ops, on which the importers agree (not by
+// class names). For every kind of the table (convolution kinds, embeddings, normalisations,
+// activations, pooling, dropout) the graph uses: "uses" (true) and "does not use" (false); for
+// up to six kinds it lacks, picked by a hash of (graph name, kind): the reverse. A graph with
+// only an op of a close kind (ReLU6 for ReLU) gets neither. Each statement is in one of three
+// phrasings picked by a hash of (graph name, kind, polarity). They teach lookups on real graphs:
+// the same words are true of one model and false of the next.
 std::vector<ZooSentence> layer_statements(const ArchGraph& graph);
 
 // A model's purpose, from its family: the task in one of four phrasings ("It is a model for

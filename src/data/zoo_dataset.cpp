@@ -146,10 +146,18 @@ void add_unique(std::vector<ZooSentence>& out, ZooSentence s) {
   out.push_back(std::move(s));
 }
 
+bool is_layer_statement(const ZooSentence& s) {
+  return s.claim && (s.claim->kind == "uses" || s.claim->kind == "uses_no");
+}
+
 // The graph's layer statements: the true ones join its positives, the false ones its
-// layer_negatives (unless a positive has the same text).
-void add_layer_statements(ZooModel& m) {
+// layer_negatives (unless a positive has the same text). A BN-folded variant (an ONNX export)
+// keeps only those whose truth is the same on its model's graph (TorchScript): the exports differ
+// in batch normalization and dropout (dropped by the inference export) and in a few ops an
+// export rewrites, and a statement should be about the network, not about how it was exported.
+void add_layer_statements(ZooModel& m, const ArchGraph* model_graph = nullptr) {
   for (ZooSentence& s : layer_statements(m.graph)) {
+    if (model_graph && zoo_fact_holds(*s.claim, *model_graph) != s.claim->holds) continue;
     if (s.claim->holds) {
       add_unique(m.positives, std::move(s));
       continue;
@@ -326,7 +334,7 @@ ZooCorpus load_zoo_corpus(const std::string& data_dir_in) {
       for (ZooSentence& s : graph_sentences(f.graph))
         if (had_bn || !s.claim || s.claim->kind != "bn_folded")
           add_unique(f.positives, std::move(s));
-      add_layer_statements(f);
+      add_layer_statements(f, &base.graph);
       // The same purpose, worded as for its model.
       for (ZooSentence& s : purpose_sentences(z.name, f.task, f.task_group, f.modality))
         add_unique(f.positives, std::move(s));
@@ -405,15 +413,14 @@ ZooDatasetReport generate_zoo_dataset(const ZooDatasetOptions& opt) {
     // sentence) is never a negative, even when it happens to be false of this one.
     std::vector<const ZooSentence*> pool;
     std::set<std::string> seen;
-    // The model's own false layer statements come below, once.
-    for (const ZooSentence& s : m.layer_negatives) seen.insert(normalize_sentence(s.text));
     for (size_t j = 0; j < n; ++j)
       if (zoo_models_similar(m, models[j])) seen.insert(pos_norm[j].begin(), pos_norm[j].end());
     for (size_t j = 0; j < n; ++j) {
       if (zoo_models_similar(m, models[j])) continue;
       for (const ZooSentence& s : models[j].positives) {
         const std::string k = normalize_sentence(s.text);
-        if (pos_norm[i].count(k) || !seen.insert(k).second) continue;
+        // Layer statements are negatives of their own graph only (add_layer_statements).
+        if (is_layer_statement(s) || pos_norm[i].count(k) || !seen.insert(k).second) continue;
         pool.push_back(&s);
       }
     }
@@ -504,7 +511,7 @@ ZooDatasetReport generate_zoo_dataset(const ZooDatasetOptions& opt) {
   auto false_of_other = [&](size_t from, size_t other) {
     std::vector<const ZooSentence*> out;
     for (const ZooSentence& s : models[from].positives)
-      if (s.source != "family" && false_of(s, other)) out.push_back(&s);
+      if (s.source != "family" && !is_layer_statement(s) && false_of(s, other)) out.push_back(&s);
     return out;
   };
   int64_t kind1 = 0;
@@ -512,7 +519,8 @@ ZooDatasetReport generate_zoo_dataset(const ZooDatasetOptions& opt) {
     data::Rng rng(name_seed(opt.seed, "bacd", models[a].name + "|" + models[b].name));
     std::vector<const ZooSentence*> shared;
     for (const ZooSentence& s : models[a].positives)
-      if (pos_norm[b].count(normalize_sentence(s.text))) shared.push_back(&s);
+      if (!is_layer_statement(s) && pos_norm[b].count(normalize_sentence(s.text)))
+        shared.push_back(&s);
     rng.shuffle(shared);
     int positives = 0;
     for (const ZooSentence* s : shared) {

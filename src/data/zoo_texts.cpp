@@ -338,60 +338,89 @@ std::vector<ZooSentence> graph_sentences(const ArchGraph& g) {
 
 namespace {
 
-// The layer classes of layer_statements and how a person names them (a plural or mass noun
-// that reads after "uses" and "does not use").
-struct LayerWords {
-  const char* cls;
-  const char* noun;
+// The kinds of layer of layer_statements, by canonical op (ops.def): the importers agree on ops,
+// not on class names (a TorchScript graph names a grouped convolution's node "Conv2d", an ONNX
+// export "Sep_conv2d"). `ops`: the kind is used when any of them is in the graph. `near`: ops of
+// a close kind that make "uses" and "does not use" both debatable (ReLU6 for ReLU; an ONNX
+// export writes GroupNorm as instance_norm), so a graph with one of them and none of `ops` gets
+// no statement of the kind.
+struct LayerKind {
+  const char* key;   // the claim's cls
+  const char* noun;  // reads after "uses" and "does not use"
+  std::vector<std::string_view> ops, near;
 };
-constexpr LayerWords kLayerWords[] = {
-    {"Conv2d", "standard convolutions"},
-    {"Sep_conv2d", "depthwise convolutions"},
-    {"Dil_conv2d", "dilated convolutions"},
-    {"ConvTranspose2d", "transposed convolutions"},
-    {"Embedding", "embedding layers"},
-    {"BatchNorm2d", "batch normalization"},
-    {"LayerNorm", "layer normalization"},
-    {"GroupNorm", "group normalization"},
-    {"RMSNorm", "RMS normalization"},
-    {"ReLU", "ReLU activations"},
-    {"ReLU6", "ReLU6 activations"},
-    {"GELU", "GELU activations"},
-    {"SiLU", "SiLU (swish) activations"},
-    {"Hardswish", "hard-swish activations"},
-    {"Sigmoid", "sigmoid activations"},
-    {"Tanh", "tanh activations"},
-    {"MaxPool2d", "max pooling"},
-    {"AvgPool2d", "average pooling"},
-    {"Dropout", "dropout"},
-    {"LSTM", "LSTM layers"},
-};
-constexpr size_t kLackedStatements = 6;  // per graph, classes it lacks that get a statement
+const std::vector<LayerKind>& layer_kinds() {
+  static const std::vector<LayerKind> kinds = {
+      {"conv", "standard convolutions", {"conv"}, {}},
+      {"grouped_conv", "grouped or depthwise convolutions", {"sep_conv"}, {}},
+      {"dilated_conv", "dilated convolutions", {"dil_conv"}, {}},
+      {"transposed_conv", "transposed convolutions", {"conv_transpose"}, {}},
+      {"embedding", "embedding layers", {"embedding"}, {}},
+      {"batch_norm", "batch normalization", {"bn"}, {}},
+      {"layer_norm", "layer normalization", {"ln"}, {"rms_norm"}},
+      {"group_norm", "group normalization", {"gn"}, {"instance_norm"}},
+      {"rms_norm", "RMS normalization", {"rms_norm"}, {}},
+      {"relu", "ReLU activations", {"relu"}, {"relu6", "leaky_relu", "prelu", "clip"}},
+      {"relu6", "ReLU6 activations", {"relu6"}, {"clip"}},
+      {"gelu", "GELU activations", {"gelu"}, {}},
+      {"silu", "SiLU (swish) activations", {"silu"}, {}},
+      {"hardswish", "hard-swish activations", {"hardswish"}, {}},
+      {"sigmoid", "sigmoid activations", {"sigmoid"}, {}},
+      {"tanh", "tanh activations", {"tanh"}, {}},
+      {"max_pool", "max pooling", {"max_pool", "glob_max"}, {}},
+      {"avg_pool", "average pooling", {"avg_pool", "glob_avg"}, {}},
+      {"dropout", "dropout", {"dropout"}, {}},
+  };
+  return kinds;
+}
+
+const LayerKind* find_layer_kind(const std::string& key) {
+  for (const LayerKind& k : layer_kinds())
+    if (key == k.key) return &k;
+  return nullptr;
+}
+
+bool any_op(const GraphStats& st, const std::vector<std::string_view>& ops) {
+  for (std::string_view o : ops)
+    if (st.ops.count(std::string(o))) return true;
+  return false;
+}
+
+// Whether the graph uses the kind: 1 yes, 0 no, -1 debatable (a near op only) or unknown key.
+int uses_kind(const GraphStats& st, const std::string& key) {
+  const LayerKind* k = find_layer_kind(key);
+  if (!k) return -1;
+  if (any_op(st, k->ops)) return 1;
+  return any_op(st, k->near) ? -1 : 0;
+}
+
+constexpr size_t kLackedStatements = 6;  // per graph, kinds it lacks that get a statement
 
 }  // namespace
 
 std::vector<ZooSentence> layer_statements(const ArchGraph& g) {
   const GraphStats st = g.stats();
   std::vector<ZooSentence> out;
-  auto say = [&](const LayerWords& w, bool uses, bool holds) {
-    const std::string n = w.noun;
+  auto say = [&](const LayerKind& k, bool uses, bool holds) {
+    const std::string n = k.noun;
     const std::string texts[] = {
         uses ? "It uses " + n + "." : "It does not use " + n + ".",
         uses ? "The network uses " + n + "." : "It uses no " + n + ".",
         uses ? "Its layers include " + n + "." : "The network has no " + n + ".",
     };
-    const uint64_t h = data::tag_hash(g.name + "|" + w.cls + (uses ? "|uses" : "|lacks"));
-    StatedFact f = fact(uses ? "has" : "lacks", w.cls, uses ? 1 : 0);
+    const uint64_t h = data::tag_hash(g.name + "|" + k.key + (uses ? "|uses" : "|lacks"));
+    StatedFact f = fact(uses ? "uses" : "uses_no", k.key, uses ? 1 : 0);
     f.holds = holds;
     out.push_back({texts[h % 3], "graph", std::move(f)});
   };
-  std::vector<std::pair<uint64_t, const LayerWords*>> lacked;
-  for (const LayerWords& w : kLayerWords) {
-    if (data::inventory_count(st, w.cls) > 0) {
-      say(w, true, true);
-      say(w, false, false);
-    } else if (!has_same_kind(st, w.cls)) {
-      lacked.push_back({data::tag_hash(g.name + "|lacks|" + w.cls), &w});
+  std::vector<std::pair<uint64_t, const LayerKind*>> lacked;
+  for (const LayerKind& k : layer_kinds()) {
+    const int u = uses_kind(st, k.key);
+    if (u == 1) {
+      say(k, true, true);
+      say(k, false, false);
+    } else if (u == 0) {
+      lacked.push_back({data::tag_hash(g.name + "|lacks|" + k.key), &k});
     }
   }
   std::sort(lacked.begin(), lacked.end());
@@ -460,6 +489,8 @@ ZooSentence macs_sentence(int64_t macs, const std::string& input, uint64_t phras
 }
 
 bool zoo_fact_holds(const StatedFact& f, const ArchGraph& g) {
+  if (f.kind == "uses" || f.kind == "uses_no")
+    return uses_kind(g.stats(), f.cls) == (f.kind == "uses" ? 1 : 0);
   if (f.kind == "depth") return g.stats().depth == f.value;
   if (f.kind == "attention") return attention_sites(g) == f.value;
   if (f.kind == "norm_free") return norm_nodes(g) == 0;
@@ -494,6 +525,7 @@ bool zoo_fact_clearly_false(const StatedFact& f, const ZooModel& m) {
 bool zoo_fact_clearly_false(const StatedFact& f, const ArchGraph& g) {
   if (zoo_fact_holds(f, g)) return false;
   const GraphStats st = g.stats();
+  if (f.kind == "uses" || f.kind == "uses_no") return uses_kind(st, f.cls) >= 0;
   int64_t truth = 0, margin = 0;
   if (f.kind == "params") {
     truth = g.params;
