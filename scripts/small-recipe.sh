@@ -9,11 +9,11 @@ manifest_number() {
     grep -o "\"$2\"[^,}]*" "$1/manifest.json" | grep -o '[0-9][0-9]*' || echo 0
 }
 
-# recipe_zoo WORK: the Zoo dataset in WORK/zoo (kept when it exists at generator version 4 or
+# recipe_zoo WORK: the Zoo dataset in WORK/zoo (kept when it exists at generator version 5 or
 # later: layer statements, true and false, about every model).
 recipe_zoo() {
   mkdir -p "$1"
-  (($(manifest_number "$1/zoo" generator_version) >= 4)) || "$ab" data zoo --out "$1/zoo"
+  (($(manifest_number "$1/zoo" generator_version) >= 5)) || "$ab" data zoo --out "$1/zoo"
 }
 
 # recipe_autonet DIR SPLIT COUNT: an AutoNet split (seed 1) in DIR, kept when it exists with

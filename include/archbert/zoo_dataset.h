@@ -24,8 +24,9 @@ namespace archbert {
 
 // Bump whenever the same inputs and seed would give different files.
 // 2: FLOPs sentences; 3: phrasings of computed sentences, residual, task and modality sentences;
-// 4: layer statements (layer_statements), true and false, about every model.
-constexpr int kZooDatasetVersion = 4;
+// 4: layer statements (layer_statements), true and false, about every model; 5: two names per
+// kind of layer and a fourth phrasing in them.
+constexpr int kZooDatasetVersion = 5;
 
 // Negatives without a checkable claim must have a TF-IDF cosine below this to every positive of
 // the model (docs/datasets.md explains the choice); negatives with a claim must be clearly false
@@ -99,8 +100,9 @@ std::vector<ZooSentence> graph_sentences(const ArchGraph& graph);
 // class names). For every kind of the table (convolution kinds, embeddings, normalisations,
 // activations, pooling, dropout) the graph uses: "uses" (true) and "does not use" (false); for
 // up to six kinds it lacks, picked by a hash of (graph name, kind): the reverse. A graph with
-// only an op of a close kind (ReLU6 for ReLU) gets neither. Each statement is in one of three
-// phrasings picked by a hash of (graph name, kind, polarity). They teach lookups on real graphs:
+// only an op of a close kind (ReLU6 for ReLU) gets neither. Each statement is in one of four
+// phrasings, with one of two names of the kind ("layer normalization", "layer norm"), picked by
+// a hash of (graph name, kind, polarity). They teach lookups on real graphs:
 // the same words are true of one model and false of the next.
 std::vector<ZooSentence> layer_statements(const ArchGraph& graph);
 

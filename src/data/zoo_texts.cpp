@@ -345,31 +345,40 @@ namespace {
 // export writes GroupNorm as instance_norm), so a graph with one of them and none of `ops` gets
 // no statement of the kind.
 struct LayerKind {
-  const char* key;   // the claim's cls
-  const char* noun;  // reads after "uses" and "does not use"
+  const char* key;                 // the claim's cls
+  std::vector<const char*> nouns;  // each reads after "uses" and "does not use"
   std::vector<std::string_view> ops, near;
 };
 const std::vector<LayerKind>& layer_kinds() {
   static const std::vector<LayerKind> kinds = {
-      {"conv", "standard convolutions", {"conv"}, {}},
-      {"grouped_conv", "grouped or depthwise convolutions", {"sep_conv"}, {}},
-      {"dilated_conv", "dilated convolutions", {"dil_conv"}, {}},
-      {"transposed_conv", "transposed convolutions", {"conv_transpose"}, {}},
-      {"embedding", "embedding layers", {"embedding"}, {}},
-      {"batch_norm", "batch normalization", {"bn"}, {}},
-      {"layer_norm", "layer normalization", {"ln"}, {"rms_norm"}},
-      {"group_norm", "group normalization", {"gn"}, {"instance_norm"}},
-      {"rms_norm", "RMS normalization", {"rms_norm"}, {}},
-      {"relu", "ReLU activations", {"relu"}, {"relu6", "leaky_relu", "prelu", "clip"}},
-      {"relu6", "ReLU6 activations", {"relu6"}, {"clip"}},
-      {"gelu", "GELU activations", {"gelu"}, {}},
-      {"silu", "SiLU (swish) activations", {"silu"}, {}},
-      {"hardswish", "hard-swish activations", {"hardswish"}, {}},
-      {"sigmoid", "sigmoid activations", {"sigmoid"}, {}},
-      {"tanh", "tanh activations", {"tanh"}, {}},
-      {"max_pool", "max pooling", {"max_pool", "glob_max"}, {}},
-      {"avg_pool", "average pooling", {"avg_pool", "glob_avg"}, {}},
-      {"dropout", "dropout", {"dropout"}, {}},
+      {"conv", {"standard convolutions", "plain convolution layers"}, {"conv"}, {}},
+      {"grouped_conv",
+       {"grouped or depthwise convolutions", "depthwise or grouped convolution layers"},
+       {"sep_conv"},
+       {}},
+      {"dilated_conv", {"dilated convolutions", "atrous convolutions"}, {"dil_conv"}, {}},
+      {"transposed_conv",
+       {"transposed convolutions", "deconvolution layers"},
+       {"conv_transpose"},
+       {}},
+      {"embedding", {"embedding layers", "embedding tables"}, {"embedding"}, {}},
+      {"batch_norm", {"batch normalization", "BatchNorm layers"}, {"bn"}, {}},
+      {"layer_norm", {"layer normalization", "layer norm"}, {"ln"}, {"rms_norm"}},
+      {"group_norm", {"group normalization", "GroupNorm layers"}, {"gn"}, {"instance_norm"}},
+      {"rms_norm", {"RMS normalization", "RMSNorm layers"}, {"rms_norm"}, {}},
+      {"relu",
+       {"ReLU activations", "rectified linear units"},
+       {"relu"},
+       {"relu6", "leaky_relu", "prelu", "clip"}},
+      {"relu6", {"ReLU6 activations", "ReLU6 units"}, {"relu6"}, {"clip"}},
+      {"gelu", {"GELU activations", "GELU units"}, {"gelu"}, {}},
+      {"silu", {"SiLU (swish) activations", "swish units"}, {"silu"}, {}},
+      {"hardswish", {"hard-swish activations", "Hardswish units"}, {"hardswish"}, {}},
+      {"sigmoid", {"sigmoid activations", "sigmoid gates"}, {"sigmoid"}, {}},
+      {"tanh", {"tanh activations", "tanh units"}, {"tanh"}, {}},
+      {"max_pool", {"max pooling", "max-pooling layers"}, {"max_pool", "glob_max"}, {}},
+      {"avg_pool", {"average pooling", "average-pooling layers"}, {"avg_pool", "glob_avg"}, {}},
+      {"dropout", {"dropout", "dropout layers"}, {"dropout"}, {}},
   };
   return kinds;
 }
@@ -402,16 +411,17 @@ std::vector<ZooSentence> layer_statements(const ArchGraph& g) {
   const GraphStats st = g.stats();
   std::vector<ZooSentence> out;
   auto say = [&](const LayerKind& k, bool uses, bool holds) {
-    const std::string n = k.noun;
+    const uint64_t h = data::tag_hash(g.name + "|" + k.key + (uses ? "|uses" : "|lacks"));
+    const std::string n = k.nouns[(h / 4) % k.nouns.size()];
     const std::string texts[] = {
         uses ? "It uses " + n + "." : "It does not use " + n + ".",
         uses ? "The network uses " + n + "." : "It uses no " + n + ".",
         uses ? "Its layers include " + n + "." : "The network has no " + n + ".",
+        uses ? "It contains " + n + "." : "It contains no " + n + ".",
     };
-    const uint64_t h = data::tag_hash(g.name + "|" + k.key + (uses ? "|uses" : "|lacks"));
     StatedFact f = fact(uses ? "uses" : "uses_no", k.key, uses ? 1 : 0);
     f.holds = holds;
-    out.push_back({texts[h % 3], "graph", std::move(f)});
+    out.push_back({texts[h % 4], "graph", std::move(f)});
   };
   std::vector<std::pair<uint64_t, const LayerKind*>> lacked;
   for (const LayerKind& k : layer_kinds()) {
