@@ -349,7 +349,7 @@ void check_dataset(const std::string& data, const std::string& dir, const ZooDat
     ASSERT_NE(base, models.end()) << m.name;
     for (const auto* list : {&m.positives, &m.layer_negatives})
       for (const ZooSentence& s : *list)
-        if (s.claim && (s.claim->kind == "uses" || s.claim->kind == "uses_no"))
+        if (s.claim && is_layer_statement(*s.claim))
           EXPECT_EQ(zoo_fact_holds(*s.claim, base->graph), s.claim->holds)
               << m.name << ": " << s.text;
   }
@@ -392,7 +392,7 @@ void check_dataset(const std::string& data, const std::string& dir, const ZooDat
                       [&](const ZooSentence& s) { return normalize_sentence(s.text) == k; })) {
         ++layer_negatives;
         ASSERT_EQ(a.claims.size(), 1u) << a.text;
-        EXPECT_TRUE(a.claims[0].kind == "uses" || a.claims[0].kind == "uses_no") << a.text;
+        EXPECT_TRUE(is_layer_statement(a.claims[0])) << a.text;
         EXPECT_TRUE(zoo_fact_clearly_false(a.claims[0], models[i])) << a.text;
         continue;
       }

@@ -105,6 +105,8 @@ std::vector<ZooSentence> graph_sentences(const ArchGraph& graph);
 // a hash of (graph name, kind, polarity). They teach lookups on real graphs:
 // the same words are true of one model and false of the next.
 std::vector<ZooSentence> layer_statements(const ArchGraph& graph);
+// Whether a claim is a layer statement's (kind "uses" or "uses_no").
+bool is_layer_statement(const StatedFact& fact);
 
 // A model's purpose, from its family: the task in one of four phrasings ("It is a model for
 // instance segmentation."; claim kind "task", cls = the task's group, value 1) and the modality in

@@ -146,9 +146,7 @@ void add_unique(std::vector<ZooSentence>& out, ZooSentence s) {
   out.push_back(std::move(s));
 }
 
-bool is_layer_statement(const ZooSentence& s) {
-  return s.claim && (s.claim->kind == "uses" || s.claim->kind == "uses_no");
-}
+bool is_layer_statement(const ZooSentence& s) { return s.claim && is_layer_statement(*s.claim); }
 
 // The graph's layer statements: the true ones join its positives, the false ones its
 // layer_negatives (unless a positive has the same text). A BN-folded variant (an ONNX export)

@@ -441,6 +441,8 @@ std::vector<ZooSentence> layer_statements(const ArchGraph& g) {
   return out;
 }
 
+bool is_layer_statement(const StatedFact& f) { return f.kind == "uses" || f.kind == "uses_no"; }
+
 std::vector<ZooSentence> purpose_sentences(const std::string& name, const std::string& task,
                                            const std::string& task_group,
                                            const std::string& modality) {
@@ -499,8 +501,7 @@ ZooSentence macs_sentence(int64_t macs, const std::string& input, uint64_t phras
 }
 
 bool zoo_fact_holds(const StatedFact& f, const ArchGraph& g) {
-  if (f.kind == "uses" || f.kind == "uses_no")
-    return uses_kind(g.stats(), f.cls) == (f.kind == "uses" ? 1 : 0);
+  if (is_layer_statement(f)) return uses_kind(g.stats(), f.cls) == (f.kind == "uses" ? 1 : 0);
   if (f.kind == "depth") return g.stats().depth == f.value;
   if (f.kind == "attention") return attention_sites(g) == f.value;
   if (f.kind == "norm_free") return norm_nodes(g) == 0;
@@ -535,7 +536,7 @@ bool zoo_fact_clearly_false(const StatedFact& f, const ZooModel& m) {
 bool zoo_fact_clearly_false(const StatedFact& f, const ArchGraph& g) {
   if (zoo_fact_holds(f, g)) return false;
   const GraphStats st = g.stats();
-  if (f.kind == "uses" || f.kind == "uses_no") return uses_kind(st, f.cls) >= 0;
+  if (is_layer_statement(f)) return uses_kind(st, f.cls) >= 0;
   int64_t truth = 0, margin = 0;
   if (f.kind == "params") {
     truth = g.params;
