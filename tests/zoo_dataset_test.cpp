@@ -631,45 +631,61 @@ TEST(ZooDataset, ResidualShortcuts) {
   EXPECT_FALSE(zoo_fact_holds(has, nms));
 }
 
-// A layer of the same kind in another dimensionality: a count or presence of the 2-D class is
-// false but not clearly false (a video model's BatchNorm3d is batch normalisation).
-TEST(ZooDataset, SameKindOtherDimensionIsNoNegative) {
+// Counts and presence go by canonical op, whatever class the format records: a video model's
+// Conv3d and BatchNorm3d are standard convolutions and batch normalisation, and a TorchScript
+// depthwise convolution named "Conv2d" is a depthwise one (its ONNX export has only the op).
+TEST(ZooDataset, CountsGoByOpNotByClassName) {
   GraphBuilder b("video");
-  Node conv = conv_node(8, 3, 3), bn;
+  Node conv = conv_node(8, 3, 3), grouped = conv_node(8, 1, 3), bn;
   conv.layer_class = "Conv3d";
+  grouped.op = Op::kSepConv;
+  grouped.layer_class = "Conv2d";
   bn.op = Op::kBatchNorm;
   bn.shape = Shape4{8, 1, 1, 1};
   bn.params = 16;
   bn.layer_class = "BatchNorm3d";
-  const int in = b.add(Op::kInput, "x"), c = b.add(conv), n = b.add(bn),
+  const int in = b.add(Op::kInput, "x"), c = b.add(conv), d = b.add(grouped), n = b.add(bn),
             out = b.add(Op::kOutput, "y");
   b.connect(in, c);
-  b.connect(c, n);
+  b.connect(c, d);
+  b.connect(d, n);
   b.connect(n, out);
-  const ArchGraph g = b.finish("video", "json", 232, false);
+  const ArchGraph g = b.finish("video", "json", 320, false);
+  std::map<std::string, std::string> by_kind;
+  std::map<std::string, int64_t> value;
+  for (const ZooSentence& x : graph_sentences(g)) {
+    ASSERT_TRUE(x.claim);
+    EXPECT_TRUE(zoo_fact_holds(*x.claim, g)) << x.text;
+    by_kind[x.claim->kind + ":" + x.claim->cls] += x.text;
+    value[x.claim->kind + ":" + x.claim->cls] = x.claim->value;
+  }
+  EXPECT_EQ(value["count:Conv2d"], 1);
+  EXPECT_NE(by_kind["count:Conv2d"].find("standard convolution"), std::string::npos)
+      << by_kind["count:Conv2d"];
+  EXPECT_EQ(value["count:Sep_conv2d"], 1);
+  EXPECT_NE(by_kind["count:Sep_conv2d"].find("depthwise"), std::string::npos)
+      << by_kind["count:Sep_conv2d"];
+  EXPECT_NE(by_kind["has:BatchNorm2d"].find("batch normalisation"), std::string::npos);
+  EXPECT_EQ(by_kind.count("count:Conv3d") + by_kind.count("has:BatchNorm3d"), 0u);
   StatedFact count;
   count.kind = "count";
   count.cls = "BatchNorm2d";
+  count.value = 1;
+  EXPECT_TRUE(zoo_fact_holds(count, g));
   count.value = 20;
   EXPECT_FALSE(zoo_fact_holds(count, g));
-  EXPECT_FALSE(zoo_fact_clearly_false(count, g));
+  EXPECT_TRUE(zoo_fact_clearly_false(count, g));
+  count.cls = "Conv2d";
+  count.value = 2;  // one standard + one depthwise: two only by class name
+  EXPECT_FALSE(zoo_fact_holds(count, g));
   StatedFact has = count;
   has.kind = "has";
   has.value = 1;
-  EXPECT_FALSE(zoo_fact_clearly_false(has, g));
+  has.cls = "BatchNorm2d";
+  EXPECT_TRUE(zoo_fact_holds(has, g));
   has.cls = "LayerNorm";
+  EXPECT_FALSE(zoo_fact_holds(has, g));
   EXPECT_TRUE(zoo_fact_clearly_false(has, g));
-  count.cls = "Conv2d";
-  EXPECT_FALSE(zoo_fact_clearly_false(count, g));
-  // Its own sentence says batch normalisation, with the class it has.
-  bool said = false;
-  for (const ZooSentence& x : graph_sentences(g))
-    if (x.claim->kind == "has") {
-      said = true;
-      EXPECT_EQ(x.claim->cls, "BatchNorm3d");
-      EXPECT_NE(x.text.find("batch normalisation"), std::string::npos) << x.text;
-    }
-  EXPECT_TRUE(said);
 }
 
 // Layer statements: "uses" true and "does not use" false for each table kind the graph has,

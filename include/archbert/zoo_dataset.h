@@ -25,8 +25,9 @@ namespace archbert {
 // Bump whenever the same inputs and seed would give different files.
 // 2: FLOPs sentences; 3: phrasings of computed sentences, residual, task and modality sentences;
 // 4: layer statements (layer_statements), true and false, about every model; 5: two names per
-// kind of layer and a fourth phrasing in them.
-constexpr int kZooDatasetVersion = 5;
+// kind of layer and a fourth phrasing in them; 6: layer counts and "normalises with" by canonical
+// op, not by the class name a format records.
+constexpr int kZooDatasetVersion = 6;
 
 // Negatives without a checkable claim must have a TF-IDF cosine below this to every positive of
 // the model (docs/datasets.md explains the choice); negatives with a claim must be clearly false

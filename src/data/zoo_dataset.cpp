@@ -328,7 +328,7 @@ ZooCorpus load_zoo_corpus(const std::string& data_dir_in) {
       f.graph.name = f.name.substr(3);
       f.positives = descriptive;
       // "Its batch normalisation has been folded ..." only when the model has some to fold.
-      const bool had_bn = base.graph.stats().inventory.count("BatchNorm2d") > 0;
+      const bool had_bn = base.graph.stats().ops.count("bn") > 0;
       for (ZooSentence& s : graph_sentences(f.graph))
         if (had_bn || !s.claim || s.claim->kind != "bn_folded")
           add_unique(f.positives, std::move(s));

@@ -37,11 +37,11 @@ constexpr NotableClass kNotable[] = {
     {"MaxPool2d", "max-pooling layer", "max-pooling layers"},
 };
 
-// Normalisation classes for the "normalises with" sentence, in order of preference.
+// Normalisation ops (by inventory class) for the "normalises with" sentence, in order of
+// preference.
 constexpr NotableClass kNorms[] = {
-    {"BatchNorm2d", "batch normalisation", ""},       {"BatchNorm3d", "batch normalisation", ""},
-    {"LayerNorm", "layer normalisation", ""},         {"LayerNorm2d", "layer normalisation", ""},
-    {"GroupNorm", "group normalisation", ""},         {"RMSNorm", "RMS normalisation", ""},
+    {"BatchNorm2d", "batch normalisation", ""}, {"LayerNorm", "layer normalisation", ""},
+    {"GroupNorm", "group normalisation", ""},   {"RMSNorm", "RMS normalisation", ""},
     {"InstanceNorm2d", "instance normalisation", ""},
 };
 
@@ -148,27 +148,19 @@ int64_t residual_adds(const ArchGraph& g) {
   return count;
 }
 
-// Layer classes that are the same kind of layer in another dimensionality: a stated count or
-// presence of one is not clearly false of a graph that has another ("batch normalisation" of a
-// video model with BatchNorm3d).
-constexpr const char* kSameKind[][5] = {
-    {"Conv2d", "Conv1d", "Conv3d", "Conv3DSimple", "Conv3DNoTemporal"},
-    {"BatchNorm2d", "BatchNorm1d", "BatchNorm3d", nullptr, nullptr},
-    {"LayerNorm", "LayerNorm2d", nullptr, nullptr, nullptr},
-    {"MaxPool2d", "MaxPool1d", "MaxPool3d", nullptr, nullptr},
-    {"InstanceNorm2d", "InstanceNorm1d", "InstanceNorm3d", nullptr, nullptr},
-};
-
-// Whether the graph has a layer of the same kind as `cls` but of another class.
-bool has_same_kind(const GraphStats& st, const std::string& cls) {
-  for (const auto& row : kSameKind) {
-    bool in_row = false;
-    for (const char* c : row) in_row = in_row || (c && cls == c);
-    if (!in_row) continue;
-    for (const char* c : row)
-      if (c && cls != c && data::inventory_count(st, c) > 0) return true;
+// The number of nodes whose canonical op has inventory class `cls` ("Sep_conv2d" -> sep_conv).
+// Zoo counts and presence go by op, not by the class a format records: a TorchScript
+// MobileNetV2 calls its 17 depthwise convolutions Conv2d modules, its ONNX export has only the
+// ops, and both are the same network. A video model's Conv3d is a `conv` and its BatchNorm3d a
+// `bn`: the sentences say "standard convolutions" and "batch normalisation", not "2-D".
+int64_t class_op_count(const GraphStats& st, const std::string& cls) {
+  for (int i = 0; i < op_count(); ++i) {
+    const Op op = static_cast<Op>(i);
+    if (op_class(op) != cls) continue;
+    const auto it = st.ops.find(std::string(op_name(op)));
+    return it == st.ops.end() ? 0 : it->second;
   }
-  return false;
+  return 0;
 }
 
 bool serves_task_group(const ZooModel& m, const std::string& group) {
@@ -256,7 +248,7 @@ std::vector<ZooSentence> graph_sentences(const ArchGraph& g) {
                 " layers."}),
       fact("total", "", total));
   for (const NotableClass& c : kNotable) {
-    const int64_t n = data::inventory_count(st, c.cls);
+    const int64_t n = class_op_count(st, c.cls);
     if (n == 0) continue;
     const std::string one = c.one, many = group_thousands(n) + " " + c.many;
     add(n == 1 ? pick(std::string("count:") + c.cls,
@@ -294,7 +286,7 @@ std::vector<ZooSentence> graph_sentences(const ArchGraph& g) {
       fact("residual", "", res > 0 ? 1 : 0));
   bool normed = false;
   for (const NotableClass& c : kNorms)
-    if (data::inventory_count(st, c.cls) > 0) {
+    if (class_op_count(st, c.cls) > 0) {
       const std::string x = c.one;
       add(pick("has", {"It normalises activations with " + x + ".", "It uses " + x + ".",
                        "Its activations are normalised with " + x + "."}),
@@ -502,6 +494,8 @@ ZooSentence macs_sentence(int64_t macs, const std::string& input, uint64_t phras
 
 bool zoo_fact_holds(const StatedFact& f, const ArchGraph& g) {
   if (is_layer_statement(f)) return uses_kind(g.stats(), f.cls) == (f.kind == "uses" ? 1 : 0);
+  if (f.kind == "count") return class_op_count(g.stats(), f.cls) == f.value;
+  if (f.kind == "has") return class_op_count(g.stats(), f.cls) > 0;
   if (f.kind == "depth") return g.stats().depth == f.value;
   if (f.kind == "attention") return attention_sites(g) == f.value;
   if (f.kind == "norm_free") return norm_nodes(g) == 0;
@@ -542,8 +536,7 @@ bool zoo_fact_clearly_false(const StatedFact& f, const ArchGraph& g) {
     truth = g.params;
     margin = data::param_margin(truth);
   } else if (f.kind == "count") {
-    if (has_same_kind(st, f.cls)) return false;
-    truth = data::inventory_count(st, f.cls);
+    truth = class_op_count(st, f.cls);
     margin = data::count_margin(truth);
   } else if (f.kind == "attention") {
     truth = attention_sites(g);
@@ -555,10 +548,8 @@ bool zoo_fact_clearly_false(const StatedFact& f, const ArchGraph& g) {
   } else if (f.kind == "total" || f.kind == "depth") {
     truth = f.kind == "total" ? total_layers(st) : st.depth;
     margin = data::total_margin(truth);
-  } else if (f.kind == "has") {
-    return !has_same_kind(st, f.cls);
   } else {
-    return true;  // lacks / kernel / norm_free / bn_folded / residual: false is false
+    return true;  // has / norm_free / bn_folded / residual: false is false
   }
   return std::llabs(f.value - truth) >= margin;
 }
