@@ -40,6 +40,11 @@ CommandRunner add_train_commands(CLI::App& app, const GlobalOptions& global) {
                   "single-fact sentences (AutoNet facts, Zoo computed sentences; each labelled by "
                   "its truth) added to each graph unit beside its descriptions (0: none)")
       ->check(CLI::Range(0, 1024));
+  pre->add_option("--zoo-number-pairs", o->zoo_number_pairs,
+                  "With --claim-texts: each Zoo number fact (parameters, depth, layers, counts, "
+                  "attention) whose sentence is a train text also in its other train phrasings, "
+                  "and this many clearly wrong values of it (minimal pairs; 0: none)")
+      ->check(CLI::Range(0, 64));
   pre->add_option("--zoo-negatives", o->zoo_negatives,
                   "Zoo negatives drawn per positive each epoch (-1: all)");
   pre->add_option("--zoo-repeat", o->zoo_repeat,

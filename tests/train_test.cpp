@@ -18,6 +18,7 @@
 #include "archbert/tasks.h"
 #include "archbert/tokenizer.h"
 #include "archbert/train.h"
+#include "archbert/zoo_dataset.h"
 #include "test_support.h"
 
 namespace archbert {
@@ -269,7 +270,10 @@ TEST_F(TrainTest, ClaimTextsJoinEveryUnitOfAnAutoNetGraph) {
 
 // A Zoo directory over four of the AutoNet train graphs: each model has 2 true and 10 false
 // training descriptions, and one of each for validation.
-void write_small_zoo(const fs::path& from, const fs::path& to, bool with_claims = false) {
+// With `computed`, each graph's computed sentences (graph_sentences) join its texts as positives,
+// in the split zoo_text_split gives them at seed 0, as the Zoo generator writes them.
+void write_small_zoo(const fs::path& from, const fs::path& to, bool with_claims = false,
+                     bool computed = false) {
   fs::create_directories(to);
   std::vector<ArchGraph> graphs = read_graph_store(from / "graphs.bin");
   graphs.resize(4);
@@ -297,6 +301,10 @@ void write_small_zoo(const fs::path& from, const fs::path& to, bool with_claims 
     }
     val.push_back({g, "Held out, true of " + model + ".", 1, {}, {}});
     val.push_back({g, "Held out, false of " + model + ".", 0, {}, {}});
+    if (computed)
+      for (const ZooSentence& z : graph_sentences(graphs[static_cast<size_t>(g)]))
+        (zoo_text_split(z.text, 0) == DatasetSplit::kTrain ? train : val)
+            .push_back({g, z.text, 1, {z.claim->kind}, {*z.claim}});
   }
   write_jsonl((to / "texts_train.jsonl").string(), samples_to_jsonl(train));
   write_jsonl((to / "texts_val.jsonl").string(), samples_to_jsonl(val));
@@ -328,6 +336,39 @@ TEST_F(TrainTest, ClaimTextsTakeZooSentencesWithOneClaim) {
   // for 4 single-fact sentences; it has 3.
   EXPECT_EQ(with.samples - plain.samples, o.epochs * 4 * 3);
   EXPECT_EQ(with.steps, plain.steps);
+}
+
+// --zoo-number-pairs adds minimal pairs of the Zoo's number facts as single-fact sentences; it
+// needs --claim-texts, and a Zoo directory whose texts hold the graphs' computed sentences.
+TEST_F(TrainTest, ZooNumberPairsAddClaimsOfGeneratedZoos) {
+  TempDir out;
+  write_small_zoo((*dir_) / "train", out / "zoo", false, true);
+  TrainOptions o = options(out / "a.ckpt");
+  o.claim_texts = 16;
+  o.data_dirs.push_back(out / "zoo");
+  const TrainReport plain = train_pretrain(o);
+  o.out = out / "b.ckpt";
+  o.zoo_number_pairs = 3;
+  const TrainReport with = train_pretrain(o);
+  EXPECT_GT(with.samples, plain.samples);
+  EXPECT_EQ(with.steps, plain.steps);
+
+  o.out = out / "c.ckpt";
+  o.claim_texts = 0;
+  expect_usage_error(o, "--claim-texts");
+  // Texts without the graphs' computed sentences: another generator or version.
+  write_small_zoo((*dir_) / "train", out / "plain", true);
+  o.claim_texts = 16;
+  o.data_dirs.back() = out / "plain";
+  try {
+    train_pretrain(o);
+    ADD_FAILURE() << "a Zoo without computed sentences was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kBadInput);
+    EXPECT_NE(std::string(e.what()).find("--zoo-number-pairs"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("plain"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(o.out));
 }
 
 TEST_F(TrainTest, ZooRepeatBringsEachZooModelRTimesPerEpoch) {

@@ -495,6 +495,65 @@ TEST(ZooDataset, FixtureInvariants) {
   fs::remove_all(data);
 }
 
+// Minimal pairs of number facts (number_pairs) on a generated directory's stored graphs: each
+// graph's number sentences are among its texts; a pair is a train text whose truth is its
+// claim's (wrong values clearly false, in the fact's own phrasings), about a fact whose own
+// sentence is a train text; the same call gives the same pairs.
+TEST(ZooDataset, NumberPairs) {
+  const std::string data = make_fixture("pairs");
+  ZooDatasetOptions opt;
+  opt.data_dir = data;
+  opt.out_dir = data + "/out";
+  generate_zoo_dataset(opt);
+  const std::vector<ArchGraph> graphs = open_dataset_graphs(opt.out_dir).load_all();
+  std::set<std::pair<int64_t, std::string>> texts[2];  // (graph, text) of positives by split
+  for (int sp = 0; sp < 2; ++sp)
+    for (const ArSample& a :
+         read_ar_samples(opt.out_dir + (sp ? "/texts_val.jsonl" : "/texts_train.jsonl")))
+      if (a.label == 1) texts[sp].insert({a.graph, a.text});
+  int64_t trues = 0, wrongs = 0, skipped = 0;
+  for (size_t g = 0; g < graphs.size(); ++g) {
+    const int64_t gi = static_cast<int64_t>(g);
+    std::set<std::string> train_facts;  // kind|cls of number facts stated by a train text
+    for (const ZooSentence& z : graph_sentences(graphs[g])) {
+      if (!is_number_fact(*z.claim)) continue;
+      const bool train = texts[0].count({gi, z.text}) > 0;
+      EXPECT_TRUE(train || texts[1].count({gi, z.text})) << graphs[g].name << ": " << z.text;
+      const std::vector<std::string> ph = fact_phrasings(*z.claim);
+      EXPECT_NE(std::find(ph.begin(), ph.end(), z.text), ph.end()) << z.text;
+      if (train)
+        train_facts.insert(z.claim->kind + "|" + z.claim->cls);
+      else
+        ++skipped;
+    }
+    const std::vector<ZooSentence> pairs = number_pairs(graphs[g], opt.seed, 4, 9);
+    std::map<std::string, int> wrong_of;
+    for (const ZooSentence& p : pairs) {
+      const StatedFact& f = *p.claim;
+      EXPECT_EQ(zoo_text_split(p.text, opt.seed), DatasetSplit::kTrain) << p.text;
+      EXPECT_TRUE(train_facts.count(f.kind + "|" + f.cls)) << p.text;
+      EXPECT_EQ(zoo_fact_holds(f, graphs[g]), f.holds) << p.text;
+      const std::vector<std::string> ph = fact_phrasings(f);
+      EXPECT_NE(std::find(ph.begin(), ph.end(), p.text), ph.end()) << p.text;
+      EXPECT_FALSE(texts[0].count({gi, p.text})) << "already a text: " << p.text;
+      if (f.holds) {
+        ++trues;
+      } else {
+        EXPECT_TRUE(zoo_fact_clearly_false(f, graphs[g])) << p.text;
+        EXPECT_LE(++wrong_of[f.kind + "|" + f.cls], 4) << p.text;
+        ++wrongs;
+      }
+    }
+    const std::vector<ZooSentence> again = number_pairs(graphs[g], opt.seed, 4, 9);
+    ASSERT_EQ(again.size(), pairs.size());
+    for (size_t i = 0; i < pairs.size(); ++i) EXPECT_EQ(again[i].text, pairs[i].text);
+  }
+  EXPECT_GT(trues, 0);
+  EXPECT_GT(wrongs, trues);  // about 4 wrong values per fact, up to 3 other phrasings
+  EXPECT_GT(skipped, 0);     // some number sentences are val texts: their facts get none
+  fs::remove_all(data);
+}
+
 TEST(ZooDataset, SameSeedSameBytesOtherSeedDiffers) {
   const std::string data = make_fixture("det");
   ZooDatasetOptions opt;

@@ -54,7 +54,7 @@ ABLATION_TEXT = {
 
 
 # kZooDatasetVersion (include/archbert/zoo_dataset.h): an older Zoo directory is made again.
-ZOO_VERSION = 3
+ZOO_VERSION = 6
 
 
 def zoo_version(d):
@@ -233,6 +233,7 @@ def main():
         else:
             r["training"] = training[name[len("abl:"):]]
             r["evaluated"] = today
+        r["zoo_version"] = zoo_version(zoo)
         results[name] = r
     for name, r in kept.items():
         results["abl:" + name] = r
@@ -327,6 +328,13 @@ def main():
                        "same recipe and budget, checkpoint not given to this run." % (
                            ", ".join(sorted({"%s on %s" % (n, r.get("evaluated", "?"))
                                              for n, r in kept.items()})), a.keep_ablations))
+            versions = {r.get("zoo_version") for r in kept.values()}
+            if versions != {zoo_version(zoo)}:
+                note += (" Their Zoo columns are from the Zoo validation split of that run "
+                         "(dataset version %s), not this run's version %d; the AutoNet and ACD "
+                         "data are the same." % (
+                             " / ".join(sorted(str(v) if v else "before 6" for v in versions)),
+                             zoo_version(zoo)))
         out.append(note + "\n")
     missing = [x for x in ["full"] + ABLATIONS if ("abl:" + x) not in results]
     if missing:

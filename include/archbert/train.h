@@ -32,6 +32,8 @@ struct TrainOptions {
   int zoo_repeat = 1;             // per epoch, times each Zoo model's positives are used (each
                                   // time with fresh negatives)
   int claim_texts = 0;            // single-fact sentences (AutoNet, Zoo) added to each unit
+  int zoo_number_pairs = 0;       // with claim_texts: Zoo number facts in their other phrasings
+                                  // and this many wrong values each (number_pairs, zoo_dataset.h)
   double lr = 5e-4;               // peak learning rate
   double weight_decay = 0.01;     // AdamW, matrices and embeddings only
   double warmup = 0.05;           // share of the steps with linear warm-up

@@ -94,6 +94,24 @@ ZooCorpus load_zoo_corpus(const std::string& data_dir);
 // "huggingface") also get a FLOPs-per-token sentence (linear_flops_per_token).
 std::vector<ZooSentence> graph_sentences(const ArchGraph& graph);
 
+// Whether a claim states a number graph_sentences writes with fact_phrasings: params, depth,
+// total, count, attention (value > 0).
+bool is_number_fact(const StatedFact& fact);
+// The phrasings of such a fact with its value (params: value rounded to 3 significant digits),
+// in the order graph_sentences picks from; empty for other kinds and for counts below 1 or of a
+// class without a count sentence.
+std::vector<std::string> fact_phrasings(const StatedFact& fact);
+
+// Minimal pairs for training (`train pretrain --zoo-number-pairs`): for each number fact of
+// graph_sentences(graph) whose own sentence is a train text (zoo_text_split with `split_seed`,
+// the dataset's seed), its other phrasings that are train texts (true), and up to `wrong`
+// values 1.15-3x above or below the truth (log-uniform, up or down at random), each clearly
+// false (zoo_fact_clearly_false), in a random phrasing, and a train text (claim.holds false).
+// Facts whose sentence is a val text get nothing, so that no val fact is shown in other words.
+// Deterministic in (seed, graph name, kind, class).
+std::vector<ZooSentence> number_pairs(const ArchGraph& graph, uint64_t split_seed, int wrong,
+                                      uint64_t seed);
+
 // Short statements of whether the graph uses a kind of layer ("It uses GELU activations.", "It
 // does not use layer normalization."), claim kind "uses" or "uses_no" with the kind's key
 // ("gelu", "layer_norm") as cls, each with claim.holds set: the truth, and with it the
@@ -128,8 +146,9 @@ int64_t linear_flops_per_token(const ArchGraph& graph);
 // cls = input, value = MACs rounded half up to a multiple of unit. `phrasing` picks the template.
 ZooSentence macs_sentence(int64_t macs, const std::string& input, uint64_t phrasing);
 
-// Whether a stated fact is true of the graph: fact_holds (descriptions.h) for has / lacks / count
-// / total / params / kernel, and
+// Whether a stated fact is true of the graph: count / has by canonical op (the nodes whose op
+// has inventory class cls: value of them / at least one), fact_holds (descriptions.h) for
+// lacks / total / params / kernel, and
 //   depth      stats.depth == value
 //   attention  value == attention sites (softmax nodes feeding a matmul, plus attention nodes)
 //   norm_free  no normalisation node           bn_folded  graph.bn_folded == (value != 0)
@@ -154,9 +173,7 @@ bool zoo_fact_holds(const StatedFact& fact, const ZooModel& model);
 // truth is known for the same input (a tv model counted on the same input; a Hugging Face graph)
 // and the stated number is at least 3.5x above or below it (so that each number the sentence
 // writes, MACs and the separately rounded FLOPs, is at least 3x off). Task and modality claims
-// are clearly false of a model that serves none of the task's group or has another modality. A
-// count or presence of a layer class is never clearly false of a graph that has the same kind
-// of layer in another dimensionality (Conv2d / Conv3d, BatchNorm2d / BatchNorm3d, ...).
+// are clearly false of a model that serves none of the task's group or has another modality.
 bool zoo_fact_clearly_false(const StatedFact& fact, const ArchGraph& graph);
 bool zoo_fact_clearly_false(const StatedFact& fact, const ZooModel& model);
 

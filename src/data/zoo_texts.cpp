@@ -40,8 +40,8 @@ constexpr NotableClass kNotable[] = {
 // Normalisation ops (by inventory class) for the "normalises with" sentence, in order of
 // preference.
 constexpr NotableClass kNorms[] = {
-    {"BatchNorm2d", "batch normalisation", ""}, {"LayerNorm", "layer normalisation", ""},
-    {"GroupNorm", "group normalisation", ""},   {"RMSNorm", "RMS normalisation", ""},
+    {"BatchNorm2d", "batch normalisation", ""},       {"LayerNorm", "layer normalisation", ""},
+    {"GroupNorm", "group normalisation", ""},         {"RMSNorm", "RMS normalisation", ""},
     {"InstanceNorm2d", "instance normalisation", ""},
 };
 
@@ -214,59 +214,79 @@ std::vector<std::string> terms(std::string_view text) {
 
 }  // namespace
 
+bool is_number_fact(const StatedFact& f) {
+  return f.kind == "params" || f.kind == "depth" || f.kind == "total" || f.kind == "count" ||
+         (f.kind == "attention" && f.value > 0);
+}
+
+std::vector<std::string> fact_phrasings(const StatedFact& f) {
+  if (!is_number_fact(f)) return {};
+  if (f.kind == "params") {
+    int64_t value = 0, unit = 1;
+    const std::string p = spoken_params(f.value, value, unit);
+    return {"The model has about " + p + " trainable parameters.",
+            "It has roughly " + p + " parameters.", "Its parameter count is about " + p + ".",
+            "There are about " + p + " trainable parameters in it."};
+  }
+  if (f.kind == "depth") {
+    const std::string d = std::to_string(f.value);
+    return {"Its longest path from input to output runs through " + d + " operations.",
+            "The longest input-to-output path passes through " + d + " operations.",
+            "Measured along its longest path, the network is " + d + " operations deep."};
+  }
+  if (f.kind == "total") {
+    const std::string t = group_thousands(f.value);
+    return {
+        "Counting activations, normalisations and pooling, it is built from " + t + " layers.",
+        "It has " + t + " layers in all, activations, normalisations and pooling included.",
+        "With activations, normalisations and pooling counted, the network has " + t + " layers."};
+  }
+  if (f.kind == "attention") {
+    const std::string a = group_thousands(f.value) + (f.value == 1 ? " place" : " places");
+    return {"It computes attention in " + a + ", each a softmax over matrix-product scores.",
+            "Attention, a softmax over matrix-product scores, is computed in " + a + ".",
+            "In " + a + " it applies attention: a softmax over matrix-product scores."};
+  }
+  for (const NotableClass& c : kNotable) {  // count
+    if (f.cls != c.cls || f.value < 1) continue;
+    const std::string one = c.one, many = group_thousands(f.value) + " " + c.many;
+    if (f.value == 1)
+      return {"It contains a single " + one + ".", "It has just one " + one + ".",
+              "There is a single " + one + " in it."};
+    return {"It contains " + many + ".", "It has " + many + ".", "There are " + many + " in it."};
+  }
+  return {};
+}
+
 std::vector<ZooSentence> graph_sentences(const ArchGraph& g) {
   const GraphStats st = g.stats();
   std::vector<ZooSentence> out;
   // Each fact in one of several phrasings, picked by a hash of (model name, kind): the wording
   // varies across models, so that no fact is worded one way only (a sentence falls into the
   // train or the val split as a whole, by its text).
-  auto pick = [&](const std::string& kind, std::initializer_list<std::string> texts) {
+  auto pick = [&](const std::string& kind, const std::vector<std::string>& texts) {
     const uint64_t h = data::tag_hash(g.name + "|" + kind);
-    return *(texts.begin() + static_cast<std::ptrdiff_t>(h % texts.size()));
+    return texts[h % texts.size()];
   };
   auto add = [&](std::string text, StatedFact f) {
     out.push_back({std::move(text), "graph", std::move(f)});
   };
   int64_t value = 0, unit = 1;
-  const std::string p = spoken_params(g.params, value, unit);
-  add(pick("params",
-           {"The model has about " + p + " trainable parameters.",
-            "It has roughly " + p + " parameters.", "Its parameter count is about " + p + ".",
-            "There are about " + p + " trainable parameters in it."}),
-      fact("params", "", value, unit));
-  const std::string d = std::to_string(st.depth);
-  add(pick("depth", {"Its longest path from input to output runs through " + d + " operations.",
-                     "The longest input-to-output path passes through " + d + " operations.",
-                     "Measured along its longest path, the network is " + d + " operations deep."}),
-      fact("depth", "", st.depth));
-  const int64_t total = total_layers(st);
-  const std::string t = group_thousands(total);
-  add(pick("total",
-           {"Counting activations, normalisations and pooling, it is built from " + t + " layers.",
-            "It has " + t + " layers in all, activations, normalisations and pooling included.",
-            "With activations, normalisations and pooling counted, the network has " + t +
-                " layers."}),
-      fact("total", "", total));
+  spoken_params(g.params, value, unit);
+  auto add_number = [&](const std::string& key, StatedFact f) {
+    std::string text = pick(key, fact_phrasings(f));  // before f is moved from
+    add(std::move(text), std::move(f));
+  };
+  add_number("params", fact("params", "", value, unit));
+  add_number("depth", fact("depth", "", st.depth));
+  add_number("total", fact("total", "", total_layers(st)));
   for (const NotableClass& c : kNotable) {
     const int64_t n = class_op_count(st, c.cls);
-    if (n == 0) continue;
-    const std::string one = c.one, many = group_thousands(n) + " " + c.many;
-    add(n == 1 ? pick(std::string("count:") + c.cls,
-                      {"It contains a single " + one + ".", "It has just one " + one + ".",
-                       "There is a single " + one + " in it."})
-               : pick(std::string("count:") + c.cls,
-                      {"It contains " + many + ".", "It has " + many + ".",
-                       "There are " + many + " in it."}),
-        fact("count", c.cls, n));
+    if (n > 0) add_number(std::string("count:") + c.cls, fact("count", c.cls, n));
   }
   const int64_t att = attention_sites(g);
   if (att > 0) {
-    const std::string a = group_thousands(att) + (att == 1 ? " place" : " places");
-    add(pick("attention",
-             {"It computes attention in " + a + ", each a softmax over matrix-product scores.",
-              "Attention, a softmax over matrix-product scores, is computed in " + a + ".",
-              "In " + a + " it applies attention: a softmax over matrix-product scores."}),
-        fact("attention", "", att));
+    add_number("attention", fact("attention", "", att));
   } else {
     // "softmax": squeeze-and-excitation gates are called channel attention by some families'
     // own sentences.
@@ -398,6 +418,49 @@ int uses_kind(const GraphStats& st, const std::string& key) {
 constexpr size_t kLackedStatements = 6;  // per graph, kinds it lacks that get a statement
 
 }  // namespace
+
+std::vector<ZooSentence> number_pairs(const ArchGraph& g, uint64_t split_seed, int wrong,
+                                      uint64_t seed) {
+  std::vector<ZooSentence> out;
+  auto in_train = [&](const std::string& t) {
+    return zoo_text_split(t, split_seed) == DatasetSplit::kTrain;
+  };
+  for (const ZooSentence& s : graph_sentences(g)) {
+    if (!s.claim || !is_number_fact(*s.claim) || !in_train(s.text)) continue;
+    const StatedFact& truth = *s.claim;
+    for (const std::string& t : fact_phrasings(truth))
+      if (t != s.text && in_train(t)) out.push_back({t, "graph", truth});
+    // Wrong values 1.15-3x above or below the truth (log-uniform), each clearly false and in a
+    // random phrasing; the true value of params is the raw count, of the others the value.
+    data::Rng rng(data::mix(data::mix(seed, data::tag_hash(g.name)),
+                            data::tag_hash(truth.kind + "|" + truth.cls)));
+    const double raw =
+        truth.kind == "params" ? static_cast<double>(g.params) : static_cast<double>(truth.value);
+    std::set<int64_t> used = {truth.value};
+    int kept = 0;
+    for (int attempt = 0; attempt < 20 * wrong && kept < wrong; ++attempt) {
+      const double x = static_cast<double>(rng.below(1000000)) / 1e6;
+      double factor = std::exp(std::log(1.15) + x * (std::log(3.0) - std::log(1.15)));
+      if (rng.chance(1, 2)) factor = 1.0 / factor;
+      const auto v = static_cast<int64_t>(std::llround(raw * factor));
+      if (v < 1) continue;
+      StatedFact f = truth;
+      f.holds = false;
+      if (f.kind == "params")
+        spoken_params(v, f.value, f.unit);
+      else
+        f.value = v;
+      if (used.count(f.value) || !zoo_fact_clearly_false(f, g)) continue;
+      const std::vector<std::string> texts = fact_phrasings(f);
+      const std::string& t = texts[rng.index(texts.size())];
+      if (!in_train(t)) continue;
+      used.insert(f.value);
+      out.push_back({t, "graph", f});
+      ++kept;
+    }
+  }
+  return out;
+}
 
 std::vector<ZooSentence> layer_statements(const ArchGraph& g) {
   const GraphStats st = g.stats();

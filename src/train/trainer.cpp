@@ -24,6 +24,7 @@
 #include "archbert/tokenizer.h"
 #include "archbert/train.h"
 #include "archbert/word_vectors.h"
+#include "archbert/zoo_dataset.h"
 
 namespace archbert {
 
@@ -49,6 +50,7 @@ struct Source {
   bool zoo = false;
   std::vector<Text> samples;
   std::vector<Text> claims;  // AutoNet: each stated fact alone, labelled by its truth
+  int64_t number_pairs = 0;  // of the claims, --zoo-number-pairs sentences
 };
 
 // Everything the loop needs, loaded once.
@@ -92,7 +94,40 @@ std::vector<Text> to_texts(TrainData& d, std::unordered_map<std::string, int32_t
   return out;
 }
 
-TrainData load_data(const std::vector<std::string>& dirs, bool claim_texts) {
+// --zoo-number-pairs: number_pairs (zoo_dataset.h) of every graph of a Zoo directory, as claims.
+// A graph whose number facts (as graph_sentences words them) are not among its dataset texts is
+// refused: the texts were generated from other graphs or by another version, and the pairs
+// could then restate facts the val split holds.
+std::vector<ArSample> zoo_number_pairs(const std::vector<ArchGraph>& graphs,
+                                       const std::vector<ArSample>& train,
+                                       const std::vector<ArSample>& val, uint64_t split_seed,
+                                       int wrong, uint64_t seed, const std::string& dir) {
+  std::unordered_set<std::string> texts;  // "graph|text" of every positive
+  for (const auto* list : {&train, &val})
+    for (const ArSample& a : *list)
+      if (a.label == 1) texts.insert(std::to_string(a.graph) + "|" + a.text);
+  std::vector<ArSample> out;
+  for (size_t g = 0; g < graphs.size(); ++g) {
+    for (const ZooSentence& z : graph_sentences(graphs[g]))
+      if (z.claim && is_number_fact(*z.claim) && !texts.count(std::to_string(g) + "|" + z.text))
+        throw_bad_input(dir, "--zoo-number-pairs: graph " + std::to_string(g) + " (" +
+                                 graphs[g].name + ") lacks its computed sentence \"" + z.text +
+                                 "\" (a Zoo dataset of another version: regenerate it)");
+    for (const ZooSentence& z : number_pairs(graphs[g], split_seed, wrong, seed)) {
+      ArSample a;
+      a.graph = static_cast<int64_t>(g);
+      a.text = z.text;
+      a.label = z.claim->holds ? 1 : 0;
+      a.facts = {z.claim->kind};
+      a.claims = {*z.claim};
+      out.push_back(std::move(a));
+    }
+  }
+  return out;
+}
+
+TrainData load_data(const std::vector<std::string>& dirs, bool claim_texts, int number_pairs = 0,
+                    uint64_t seed = 0) {
   TrainData d;
   std::unordered_map<std::string, int32_t> index;
   for (const std::string& dir : dirs) {
@@ -119,9 +154,11 @@ TrainData load_data(const std::vector<std::string>& dirs, bool claim_texts) {
         s.claims = to_texts(d, index, single_fact_samples(samples), offset, n, path("texts.jsonl"));
       (m.split == "val" ? d.val : d.train).push_back(std::move(s));
     } else if (m.generator == "zoo") {
+      const std::vector<ArSample> val_samples = read_ar_samples(path("texts_val.jsonl"));
       for (const char* split : {"train", "val"}) {
         const std::string f = path(std::string("texts_") + split + ".jsonl");
-        const std::vector<ArSample> samples = read_ar_samples(f);
+        const std::vector<ArSample> samples =
+            std::string(split) == "val" ? val_samples : read_ar_samples(f);
         Source s{std::string("zoo:") + split, true, to_texts(d, index, samples, offset, n, f), {}};
         if (std::string(split) == "train" && claim_texts) {
           // Computed sentences state one fact each (layer statements, counts, totals, ...):
@@ -130,6 +167,15 @@ TrainData load_data(const std::vector<std::string>& dirs, bool claim_texts) {
           for (const ArSample& a : samples)
             if (a.claims.size() == 1) single.push_back(a);
           s.claims = to_texts(d, index, single, offset, n, f);
+          if (number_pairs > 0) {
+            const std::vector<ArchGraph> zoo(d.graphs.begin() + offset, d.graphs.end());
+            const std::vector<Text> pairs = to_texts(
+                d, index,
+                zoo_number_pairs(zoo, samples, val_samples, m.seed, number_pairs, seed, dir),
+                offset, n, f);
+            s.claims.insert(s.claims.end(), pairs.begin(), pairs.end());
+            s.number_pairs = static_cast<int64_t>(pairs.size());
+          }
         }
         (std::string(split) == "val" ? d.val : d.train).push_back(std::move(s));
       }
@@ -484,18 +530,22 @@ TrainReport train_pretrain(const TrainOptions& o) {
                   "--head-only trains the statement head alone: drop --acd-weight, "
                   "--contrastive-weight and --inventory-weight");
   }
+  if (o.zoo_number_pairs > 0 && o.claim_texts == 0)
+    throw Error(ErrorKind::kUsage,
+                "--zoo-number-pairs adds single-fact sentences: give --claim-texts too");
   const auto t_start = Clock::now();
   const bool tty = o.progress && ::isatty(STDERR_FILENO);
 
-  TrainData d = load_data(o.data_dirs, o.claim_texts > 0);
+  TrainData d = load_data(o.data_dirs, o.claim_texts > 0, o.zoo_number_pairs, o.seed);
   if (o.progress) {
-    size_t ntrain = 0, nval = 0, nclaims = 0;
-    for (auto& s : d.train) ntrain += s.samples.size(), nclaims += s.claims.size();
+    size_t ntrain = 0, nval = 0, nclaims = 0, npairs = 0;
+    for (auto& s : d.train)
+      ntrain += s.samples.size(), nclaims += s.claims.size(), npairs += s.number_pairs;
     for (auto& s : d.val) nval += s.samples.size();
     std::fprintf(stderr,
                  "train: %zu graphs, %zu train / %zu val descriptions, %zu single-fact "
-                 "sentences, %zu ACD train pairs (%.1f s)\n",
-                 d.graphs.size(), ntrain, nval, nclaims, d.acd_train.size(),
+                 "sentences (%zu Zoo number pairs), %zu ACD train pairs (%.1f s)\n",
+                 d.graphs.size(), ntrain, nval, nclaims, npairs, d.acd_train.size(),
                  seconds_since(t_start));
   }
   if (o.claim_texts > 0 && std::none_of(d.train.begin(), d.train.end(),
